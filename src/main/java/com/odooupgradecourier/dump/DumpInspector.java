@@ -1,0 +1,135 @@
+package com.odooupgradecourier.dump;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.text.Normalizer;
+import java.util.HexFormat;
+import java.util.regex.Pattern;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
+import org.apache.camel.Exchange;
+
+/**
+ * Looks at a dropped file before anything is sent: is it a database dump the platform takes, how big
+ * is it, what is its sha256. Reads the file as a stream, never whole into memory.
+ */
+public class DumpInspector {
+    static final String ACCEPTED = "PostgreSQL custom format (pg_dump -Fc, starts with PGDMP), plain SQL as pg_dump "
+            + "writes it, the same SQL gzipped (.sql.gz), or a .zip holding dump.sql (Odoo's backup format)";
+    private static final int HEAD = 64 * 1024;
+    private static final Pattern SQL = Pattern.compile(
+            "(?m)(PostgreSQL database dump|^SET [a-z_]+ = |^CREATE (TABLE|SCHEMA|SEQUENCE|FUNCTION|EXTENSION) |^COPY [\\w.\"]+ .*FROM stdin;|^SELECT pg_catalog\\.)");
+    private static final int MAX_PLATFORM_NAME = 100;
+
+    /**
+     * Inspects the file at {@code CamelFileAbsolutePath} and sets the exchange properties
+     * {@code dumpSize}, {@code dumpSha256}, {@code dumpFormat} and {@code platformFilename}.
+     */
+    public void inspect(Exchange exchange) throws BadDumpException, IOException {
+        Path file = Path.of(exchange.getMessage().getHeader(Exchange.FILE_PATH, String.class)).toAbsolutePath();
+        long size = Files.size(file);
+        if (size == 0) {
+            throw new BadDumpException("empty file: it holds 0 bytes. Drop a complete database dump: " + ACCEPTED + ".");
+        }
+        exchange.setProperty("dumpFormat", format(file));
+        exchange.setProperty("dumpSize", size);
+        exchange.setProperty("dumpSha256", sha256(file));
+        exchange.setProperty("platformFilename", platformName(file.getFileName().toString()));
+    }
+
+    static String format(Path file) throws IOException, BadDumpException {
+        byte[] head;
+        try (InputStream in = Files.newInputStream(file)) {
+            head = in.readNBytes(HEAD);
+        }
+        if (startsWith(head, "PGDMP".getBytes(StandardCharsets.US_ASCII))) {
+            return "pgdump-custom";
+        }
+        if (head.length >= 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b) {
+            byte[] sql;
+            try (InputStream in = new GZIPInputStream(Files.newInputStream(file))) {
+                sql = in.readNBytes(HEAD);
+            } catch (IOException e) {
+                throw new BadDumpException("corrupt gzip file (" + e.getMessage() + "): compress the dump again with gzip.");
+            }
+            if (!looksLikeSql(sql)) {
+                throw new BadDumpException("this gzip file does not hold a SQL dump. Accepted formats: " + ACCEPTED + ".");
+            }
+            return "sql-gzip";
+        }
+        if (startsWith(head, new byte[] {'P', 'K', 3, 4})) {
+            try (ZipFile zip = new ZipFile(file.toFile())) {
+                ZipEntry entry = zip.getEntry("dump.sql");
+                if (entry == null) {
+                    throw new BadDumpException("this zip file holds no dump.sql. An Odoo backup zip (Database Manager → Backup, "
+                            + "format zip) holds dump.sql at its root. Accepted formats: " + ACCEPTED + ".");
+                }
+                return "odoo-zip";
+            } catch (ZipException e) {
+                throw new BadDumpException("corrupt zip file (" + e.getMessage() + "): make the backup again.");
+            }
+        }
+        if (looksLikeSql(head)) {
+            return "sql";
+        }
+        throw new BadDumpException("not a database dump. Accepted formats: " + ACCEPTED + ".");
+    }
+
+    private static boolean looksLikeSql(byte[] head) {
+        return SQL.matcher(new String(head, StandardCharsets.UTF_8)).find();
+    }
+
+    private static boolean startsWith(byte[] data, byte[] prefix) {
+        if (data.length < prefix.length) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (data[i] != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static String sha256(Path file) throws IOException {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        byte[] buf = new byte[1 << 16];
+        try (InputStream in = Files.newInputStream(file)) {
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                sha.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    /**
+     * The name sent to the platform as {@code filename}: ASCII letters, digits, dot, dash and underscore
+     * only, at most 100 characters, the extension kept. The user keeps their own name on our side.
+     */
+    public static String platformName(String name) {
+        String ascii = Normalizer.normalize(name, Normalizer.Form.NFD).replaceAll("\\p{M}", "");
+        String safe = ascii.replaceAll("[^A-Za-z0-9._-]+", "_").replaceAll("^[._]+", "");
+        if (safe.isEmpty()) {
+            safe = "dump";
+        }
+        if (safe.length() > MAX_PLATFORM_NAME) {
+            int dot = safe.indexOf('.', Math.max(0, safe.length() - 12));
+            String ext = dot > 0 ? safe.substring(dot) : "";
+            safe = safe.substring(0, MAX_PLATFORM_NAME - ext.length()) + ext;
+        }
+        return safe;
+    }
+}

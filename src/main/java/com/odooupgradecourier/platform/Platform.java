@@ -1,0 +1,100 @@
+package com.odooupgradecourier.platform;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.StringJoiner;
+import org.apache.camel.Body;
+import org.apache.camel.ExchangeProperty;
+import org.apache.camel.Header;
+
+/**
+ * What the routes cannot say about the platform's API: encoding its parameters, and reading its
+ * answers (every answer carries {@code failures}; an empty list means success).
+ */
+public class Platform {
+    private static final String SERVER_ERROR = "SERVER:ERROR";
+    private static final int EXCERPT = 200;
+    private final ObjectMapper json = new ObjectMapper();
+
+    /** The form body of {@code create}; {@code timezone} is sent only when set. */
+    public String createForm(@ExchangeProperty("contract") String contract, @ExchangeProperty("email") String email,
+                             @ExchangeProperty("target") String target, @ExchangeProperty("aim") String aim,
+                             @ExchangeProperty("platformFilename") String filename,
+                             @ExchangeProperty("timezone") String timezone) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("contract", contract);
+        p.put("email", email);
+        p.put("target", target);
+        p.put("aim", aim);
+        p.put("filename", filename);
+        if (timezone != null && !timezone.isBlank()) {
+            p.put("timezone", timezone);
+        }
+        return encode(p);
+    }
+
+    /** {@code request=…&key=…}: the query string or form body every call after {@code create} carries. */
+    public String requestParams(@ExchangeProperty("requestId") String requestId, @ExchangeProperty("requestKey") String key) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("request", requestId);
+        p.put("key", key);
+        return encode(p);
+    }
+
+    /**
+     * Reads an answer of the API and returns its {@code request} object (empty when there is none).
+     *
+     * @throws TransientPlatformException on HTTP 5xx, non-JSON answers and {@code SERVER:ERROR}
+     * @throws PlatformFailureException   on any other failure: final, the list kept verbatim
+     */
+    public Map<String, Object> check(@ExchangeProperty("platformMethod") String method,
+                                     @Header("CamelHttpResponseCode") Integer status, @Body String body)
+            throws TransientPlatformException, PlatformFailureException {
+        int code = status == null ? 0 : status;
+        Map<String, Object> answer = null;
+        try {
+            answer = body == null ? null : json.readValue(body, new TypeReference<Map<String, Object>>() { });
+        } catch (JsonProcessingException e) {
+            // not the API's JSON: reported below with an excerpt of what came instead
+        }
+        if (answer == null || !(answer.get("failures") instanceof List)) {
+            throw new TransientPlatformException("'" + method + "' answered HTTP " + code + " with no API answer: "
+                    + excerpt(body), code, null);
+        }
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> failures = (List<Map<String, Object>>) answer.get("failures");
+        if (!failures.isEmpty()) {
+            if (failures.stream().allMatch(f -> SERVER_ERROR.equals(f.get("reason")))) {
+                throw new TransientPlatformException("'" + method + "' answered " + SERVER_ERROR + ": "
+                        + failures.get(0).get("message"), code, failures);
+            }
+            throw new PlatformFailureException(method, failures);
+        }
+        if (code >= 500) {
+            throw new TransientPlatformException("'" + method + "' answered HTTP " + code, code, null);
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> request = answer.get("request") instanceof Map ? (Map<String, Object>) answer.get("request") : Map.of();
+        return request;
+    }
+
+    static String excerpt(String body) {
+        if (body == null || body.isEmpty()) {
+            return "(empty body)";
+        }
+        String oneLine = body.replaceAll("\\s+", " ").trim();
+        return oneLine.length() <= EXCERPT ? oneLine : oneLine.substring(0, EXCERPT) + "…";
+    }
+
+    private static String encode(Map<String, String> params) {
+        StringJoiner j = new StringJoiner("&");
+        params.forEach((k, v) -> j.add(k + "=" + URLEncoder.encode(v == null ? "" : v, StandardCharsets.UTF_8)));
+        return j.toString();
+    }
+}

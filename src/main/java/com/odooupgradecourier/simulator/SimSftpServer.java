@@ -1,0 +1,246 @@
+package com.odooupgradecourier.simulator;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.security.PublicKey;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.sshd.common.config.keys.AuthorizedKeyEntry;
+import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
+import org.apache.sshd.common.file.virtualfs.VirtualFileSystemFactory;
+import org.apache.sshd.server.SshServer;
+import org.apache.sshd.server.keyprovider.SimpleGeneratorHostKeyProvider;
+import org.apache.sshd.server.session.ServerSession;
+import org.apache.sshd.sftp.server.FileHandle;
+import org.apache.sshd.sftp.server.SftpFileSystemAccessor;
+import org.apache.sshd.sftp.server.SftpSubsystemFactory;
+import org.apache.sshd.sftp.server.SftpSubsystemProxy;
+
+/**
+ * The simulator's SFTP server (Apache MINA SSHD): key authentication only, one user per request
+ * ({@code user_<id>}) whose keys were posted to {@code request_sftp_access}. The user sees a folder
+ * holding only {@code shared_file} (writable while the request is {@code draft}) and, once the request
+ * is {@code done}, {@code upgraded_<shared_file>} (read only). Nothing else can be created.
+ */
+public final class SimSftpServer {
+    private final UpgradePlatformSimulator platform;
+    private final SimulatorConfig config;
+    private final SshServer server = SshServer.setUpDefaultServer();
+    private final VirtualFileSystemFactory homes = new VirtualFileSystemFactory();
+    private final AtomicLong bytesWritten = new AtomicLong();
+    private final AtomicLong bytesRead = new AtomicLong();
+    private volatile long dropAfterBytes = -1;
+
+    SimSftpServer(UpgradePlatformSimulator platform, SimulatorConfig config) {
+        this.platform = platform;
+        this.config = config;
+    }
+
+    void start() throws IOException {
+        server.setHost(config.bindHost);
+        server.setPort(config.sftpPort);
+        SimpleGeneratorHostKeyProvider hostKeys = new SimpleGeneratorHostKeyProvider(config.storageDir.resolve("sftp-host-key.pem"));
+        hostKeys.setAlgorithm(KeyUtils.EC_ALGORITHM);
+        hostKeys.setKeySize(256);
+        server.setKeyPairProvider(hostKeys);
+        server.setPasswordAuthenticator(null);
+        server.setKeyboardInteractiveAuthenticator(null);
+        server.setPublickeyAuthenticator((user, key, session) -> {
+            SimRequest r = requestOf(user);
+            return r != null && r.sshKeys.stream().anyMatch(k -> KeyUtils.compareKeys(k, key));
+        });
+        server.setFileSystemFactory(homes);
+        SftpSubsystemFactory sftp = new SftpSubsystemFactory.Builder()
+                .withFileSystemAccessor(new SharedFileOnly())
+                .build();
+        server.setSubsystemFactories(List.of(sftp));
+        server.start();
+    }
+
+    void stop() {
+        try {
+            server.stop(true);
+        } catch (IOException e) {
+            // stopping anyway
+        }
+    }
+
+    int port() {
+        return server.getPort();
+    }
+
+    /** Bytes written into shared files since start (a resumed upload adds only what was missing). */
+    public long bytesWritten() {
+        return bytesWritten.get();
+    }
+
+    /** Bytes read from upgraded files since start. */
+    public long bytesRead() {
+        return bytesRead.get();
+    }
+
+    /** Failure injection: the next transfer (either way) loses its connection after {@code bytes} bytes, once. */
+    public void dropConnectionOnceAfter(long bytes) {
+        dropAfterBytes = bytes;
+    }
+
+    static List<PublicKey> parseAuthorizedKeys(String text) throws Exception {
+        List<PublicKey> keys = new ArrayList<>();
+        if (text == null) {
+            return keys;
+        }
+        for (AuthorizedKeyEntry e : AuthorizedKeyEntry.readAuthorizedKeys(new StringReader(text), true)) {
+            keys.add(e.resolvePublicKey(null, PublicKeyEntryResolver.FAILING));
+        }
+        return keys;
+    }
+
+    private SimRequest requestOf(String user) {
+        if (user == null || !user.startsWith("user_")) {
+            return null;
+        }
+        try {
+            SimRequest r = platform.request(Long.parseLong(user.substring(5)));
+            if (r != null) {
+                homes.setUserHomeDir(user, r.dir.resolve("sftp"));
+            }
+            return r;
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    /** Lets the user open only the request's shared file, and the upgraded one once done. */
+    private final class SharedFileOnly implements SftpFileSystemAccessor {
+        @Override
+        public SeekableByteChannel openFile(SftpSubsystemProxy subsystem, FileHandle fileHandle, Path file, String handle,
+                                            Set<? extends OpenOption> options, FileAttribute<?>... attrs) throws IOException {
+            SimRequest r = requestOf(subsystem.getServerSession().getUsername());
+            String name = file.getFileName() == null ? "" : file.getFileName().toString();
+            boolean writing = options.contains(StandardOpenOption.WRITE) || options.contains(StandardOpenOption.APPEND);
+            if (r == null) {
+                throw new AccessDeniedException(name);
+            }
+            String state = platform.state(r);
+            boolean shared = name.equals(r.sharedFile());
+            boolean upgraded = name.equals("upgraded_" + r.sharedFile());
+            if (writing ? !(shared && state.equals("draft")) : !(shared || (upgraded && state.equals("done")))) {
+                throw new AccessDeniedException(name, null,
+                        writing ? "only " + r.sharedFile() + " can be written, while the request is draft"
+                                : "only " + r.sharedFile() + " and, once done, upgraded_" + r.sharedFile() + " can be read");
+            }
+            SeekableByteChannel channel = SftpFileSystemAccessor.super.openFile(subsystem, fileHandle, file, handle, options, attrs);
+            return new Counting(channel, subsystem.getServerSession());
+        }
+
+        @Override
+        public void createDirectory(SftpSubsystemProxy subsystem, Path path) throws IOException {
+            throw new AccessDeniedException(String.valueOf(path.getFileName()));
+        }
+
+        @Override
+        public void removeFile(SftpSubsystemProxy subsystem, Path path, boolean isDirectory) throws IOException {
+            throw new AccessDeniedException(String.valueOf(path.getFileName()));
+        }
+
+        @Override
+        public void renameFile(SftpSubsystemProxy subsystem, Path oldPath, Path newPath, Collection<java.nio.file.CopyOption> opts)
+                throws IOException {
+            throw new AccessDeniedException(String.valueOf(oldPath.getFileName()));
+        }
+
+        @Override
+        public void copyFile(SftpSubsystemProxy subsystem, Path src, Path dst, Collection<java.nio.file.CopyOption> opts)
+                throws IOException {
+            throw new AccessDeniedException(String.valueOf(src.getFileName()));
+        }
+
+        @Override
+        public void createLink(SftpSubsystemProxy subsystem, Path link, Path existing, boolean symLink) throws IOException {
+            throw new AccessDeniedException(String.valueOf(link.getFileName()));
+        }
+    }
+
+    /** Counts transferred bytes and, when told to, breaks the connection once after a number of them. */
+    private final class Counting implements SeekableByteChannel {
+        private final SeekableByteChannel delegate;
+        private final ServerSession session;
+        private long transferred;
+
+        Counting(SeekableByteChannel delegate, ServerSession session) {
+            this.delegate = delegate;
+            this.session = session;
+        }
+
+        private void maybeDrop(int n) throws IOException {
+            transferred += n;
+            long limit = dropAfterBytes;
+            if (limit >= 0 && transferred >= limit) {
+                dropAfterBytes = -1;
+                session.close(true);
+                throw new IOException("simulated connection loss after " + transferred + " bytes");
+            }
+        }
+
+        @Override
+        public int read(ByteBuffer dst) throws IOException {
+            int n = delegate.read(dst);
+            if (n > 0) {
+                bytesRead.addAndGet(n);
+                maybeDrop(n);
+            }
+            return n;
+        }
+
+        @Override
+        public int write(ByteBuffer src) throws IOException {
+            int n = delegate.write(src);
+            bytesWritten.addAndGet(n);
+            maybeDrop(n);
+            return n;
+        }
+
+        @Override
+        public long position() throws IOException {
+            return delegate.position();
+        }
+
+        @Override
+        public SeekableByteChannel position(long p) throws IOException {
+            delegate.position(p);
+            return this;
+        }
+
+        @Override
+        public long size() throws IOException {
+            return delegate.size();
+        }
+
+        @Override
+        public SeekableByteChannel truncate(long size) throws IOException {
+            delegate.truncate(size);
+            return this;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return delegate.isOpen();
+        }
+
+        @Override
+        public void close() throws IOException {
+            delegate.close();
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package com.odooupgradecourier.simulator;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Settings of the built-in Upgrade platform simulator, read from the {@code simulator.*} keys.
+ */
+public final class SimulatorConfig {
+
+    /** The contract the demo uses; always known to the simulator. */
+    public static final String DEMO_CONTRACT = "M-DEMO-COURIER";
+
+    String bindHost = "127.0.0.1";
+    int httpPort = 8070;
+    int sftpPort = 2222;
+    Path storageDir = Path.of("data", "simulator");
+    Set<String> contracts = new LinkedHashSet<>(Set.of(DEMO_CONTRACT));
+    Set<String> failingContracts = new LinkedHashSet<>();
+    Set<String> targets = new LinkedHashSet<>(Arrays.asList("12.0", "13.0", "14.0", "15.0", "16.0", "17.0", "18.0"));
+    Duration pendingTime = Duration.ofSeconds(5);
+    Duration processingTime = Duration.ofSeconds(10);
+    double unavailableRate = 0.0;
+    String failureMessage = "The upgrade of your database failed: module 'legacy_report' has no equivalent in the target version. "
+            + "Contact Odoo support with your request id.";
+
+    public static SimulatorConfig defaults() {
+        return new SimulatorConfig();
+    }
+
+    /** Reads every {@code simulator.*} key through {@code lookup}; a missing key keeps its default. */
+    public static SimulatorConfig from(Function<String, String> lookup) {
+        SimulatorConfig c = new SimulatorConfig();
+        String v;
+        if ((v = lookup.apply("simulator.bind-host")) != null) c.bindHost = v;
+        if ((v = lookup.apply("simulator.http-port")) != null) c.httpPort = Integer.parseInt(v.trim());
+        if ((v = lookup.apply("simulator.sftp-port")) != null) c.sftpPort = Integer.parseInt(v.trim());
+        if ((v = lookup.apply("simulator.storage-dir")) != null) c.storageDir = Path.of(v);
+        if ((v = lookup.apply("simulator.contracts")) != null) c.contracts.addAll(list(v));
+        if ((v = lookup.apply("simulator.failing-contracts")) != null) c.failingContracts = list(v);
+        if ((v = lookup.apply("simulator.targets")) != null) c.targets = list(v);
+        if ((v = lookup.apply("simulator.pending-time")) != null) c.pendingTime = seconds(v);
+        if ((v = lookup.apply("simulator.processing-time")) != null) c.processingTime = seconds(v);
+        if ((v = lookup.apply("simulator.unavailable-rate")) != null) c.unavailableRate = Double.parseDouble(v.trim());
+        c.contracts.addAll(c.failingContracts);
+        return c;
+    }
+
+    private static Set<String> list(String v) {
+        return Arrays.stream(v.split(",")).map(String::trim).filter(s -> !s.isEmpty())
+                .collect(Collectors.toCollection(LinkedHashSet::new));
+    }
+
+    private static Duration seconds(String v) {
+        return Duration.ofMillis(Math.round(Double.parseDouble(v.trim()) * 1000));
+    }
+
+    public SimulatorConfig bindHost(String v) { bindHost = v; return this; }
+    public SimulatorConfig httpPort(int v) { httpPort = v; return this; }
+    public SimulatorConfig sftpPort(int v) { sftpPort = v; return this; }
+    public SimulatorConfig storageDir(Path v) { storageDir = v; return this; }
+    public SimulatorConfig contract(String v) { contracts.add(v); return this; }
+    public SimulatorConfig failingContract(String v) { failingContracts.add(v); contracts.add(v); return this; }
+    public SimulatorConfig timings(Duration pending, Duration processing) { pendingTime = pending; processingTime = processing; return this; }
+    public SimulatorConfig unavailableRate(double v) { unavailableRate = v; return this; }
+}

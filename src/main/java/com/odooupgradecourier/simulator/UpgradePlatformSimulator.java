@@ -1,0 +1,585 @@
+package com.odooupgradecourier.simulator;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A stand-in for Odoo's Upgrade platform ({@code https://upgrade.odoo.com/database/v1/}): the HTTP API
+ * and a real SFTP server, on loopback by default. The service reaches it only over HTTP and SFTP,
+ * exactly as it reaches the real platform.
+ *
+ * <p>The "upgraded" archive is a zip (stored, not deflated) holding {@code upgrade.json} (target,
+ * sha256 and size of the uploaded dump) and {@code dump.sql}, the uploaded bytes unchanged: a test can
+ * check that what is delivered derives from what was sent.
+ */
+public final class UpgradePlatformSimulator implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(UpgradePlatformSimulator.class);
+    private static final DateTimeFormatter TIMESTAMP =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC);
+    private static final String API = "/database/v1/";
+    private static final String FILES = "/database/eu1/";
+
+    private final SimulatorConfig config;
+    private final ObjectMapper json = new ObjectMapper();
+    private final SecureRandom random = new SecureRandom();
+    private final AtomicLong nextId = new AtomicLong(10534);
+    private final Map<Long, SimRequest> requests = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    private final ExecutorService workers = Executors.newFixedThreadPool(2, r -> {
+        Thread t = new Thread(r, "simulator-upgrade");
+        t.setDaemon(true);
+        return t;
+    });
+    private HttpServer http;
+    private SimSftpServer sftp;
+
+    public UpgradePlatformSimulator(SimulatorConfig config) {
+        this.config = config;
+    }
+
+    public UpgradePlatformSimulator start() throws IOException {
+        Files.createDirectories(config.storageDir);
+        sftp = new SimSftpServer(this, config);
+        sftp.start();
+        http = HttpServer.create(new InetSocketAddress(config.bindHost, config.httpPort), 64);
+        http.createContext("/", this::handle);
+        http.setExecutor(Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "simulator-http");
+            t.setDaemon(true);
+            return t;
+        }));
+        http.start();
+        LOG.info("Upgrade platform simulator listening on {} (API) and sftp://{}:{} (SFTP)",
+                apiUrl(), config.bindHost, sftpPort());
+        return this;
+    }
+
+    @Override
+    public void close() {
+        if (http != null) {
+            http.stop(0);
+        }
+        if (sftp != null) {
+            sftp.stop();
+        }
+        workers.shutdownNow();
+    }
+
+    /** The base URL of the API, e.g. {@code http://127.0.0.1:8070/database/v1}. */
+    public String apiUrl() {
+        return "http://" + config.bindHost + ":" + http.getAddress().getPort() + API.substring(0, API.length() - 1);
+    }
+
+    public int httpPort() {
+        return http.getAddress().getPort();
+    }
+
+    public int sftpPort() {
+        return sftp.port();
+    }
+
+    public SimSftpServer sftpServer() {
+        return sftp;
+    }
+
+    /** How many times an API method was called (whatever its answer), e.g. {@code calls("create")}. */
+    public int calls(String method) {
+        AtomicInteger n = calls.get(method);
+        return n == null ? 0 : n.get();
+    }
+
+    /** How many requests were created for the given informative file name. */
+    public long createdFor(String filename) {
+        return requests.values().stream().filter(r -> r.filename.equals(filename)).count();
+    }
+
+    /** The parameters a request was created with, for tests: contract, email, target, aim, filename, timezone. */
+    public Map<String, String> createdWith(long requestId) {
+        SimRequest r = requests.get(requestId);
+        if (r == null) {
+            return Map.of();
+        }
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("contract", r.contract);
+        m.put("email", r.email);
+        m.put("target", r.target);
+        m.put("aim", r.aim);
+        m.put("filename", r.filename);
+        m.put("timezone", r.timezone);
+        return m;
+    }
+
+    public void unavailableRate(double rate) {
+        config.unavailableRate = rate;
+    }
+
+    SimRequest request(long id) {
+        return requests.get(id);
+    }
+
+    // ---------------------------------------------------------------- HTTP
+
+    private void handle(HttpExchange ex) throws IOException {
+        try (ex) {
+            String path = ex.getRequestURI().getPath();
+            if (path.startsWith(API)) {
+                String method = path.substring(API.length());
+                calls.computeIfAbsent(method, m -> new AtomicInteger()).incrementAndGet();
+                if (config.unavailableRate > 0 && ThreadLocalRandom.current().nextDouble() < config.unavailableRate) {
+                    drain(ex);
+                    sendHtml(ex, 503, "<html><head><title>503 Service Unavailable</title></head><body>"
+                            + "<h1>503 Service Unavailable</h1><p>The server is temporarily unable to service your request."
+                            + "</p></body></html>");
+                    return;
+                }
+                api(ex, method);
+            } else if (path.startsWith(FILES)) {
+                files(ex, path.substring(FILES.length()));
+            } else {
+                sendHtml(ex, 404, "<html><body><h1>404 Not Found</h1></body></html>");
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("simulator: {} {} failed: {}", ex.getRequestMethod(), ex.getRequestURI().getPath(), e.toString());
+            sendHtml(ex, 500, "<html><body><h1>500 Internal Server Error</h1></body></html>");
+        }
+    }
+
+    private void api(HttpExchange ex, String method) throws IOException {
+        Map<String, String> params = HttpForms.query(ex.getRequestURI().getRawQuery());
+        Map<String, String> files = new LinkedHashMap<>();
+        if (!method.equals("upload")) {
+            String type = String.valueOf(ex.getRequestHeaders().getFirst("Content-Type")).toLowerCase(Locale.ROOT);
+            byte[] body = HttpForms.readLimited(ex.getRequestBody());
+            if (type.startsWith("application/x-www-form-urlencoded")) {
+                HttpForms.parseUrlEncoded(new String(body, StandardCharsets.UTF_8), params);
+            } else if (type.startsWith("multipart/form-data")) {
+                HttpForms.parseMultipart(body, ex.getRequestHeaders().getFirst("Content-Type"), params, files);
+            }
+        }
+        Map<String, Object> answer = switch (method) {
+            case "create" -> create(params);
+            case "upload" -> withRequest(params, r -> upload(r, ex.getRequestBody()));
+            case "request_sftp_access" -> withRequest(params, r -> sftpAccess(r, files.get("ssh_keys")));
+            case "process" -> withRequest(params, this::process);
+            case "status" -> withRequest(params, r -> answer(List.of(), describe(r)));
+            default -> null;
+        };
+        if (answer == null) {
+            sendHtml(ex, 404, "<html><body><h1>404 Not Found</h1></body></html>");
+            return;
+        }
+        byte[] out = json.writeValueAsBytes(answer);
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        ex.sendResponseHeaders(200, out.length);
+        ex.getResponseBody().write(out);
+    }
+
+    private interface RequestAction {
+        Map<String, Object> apply(SimRequest r) throws IOException;
+    }
+
+    private Map<String, Object> withRequest(Map<String, String> params, RequestAction action) throws IOException {
+        List<Map<String, Object>> failures = new ArrayList<>();
+        for (String p : List.of("key", "request")) {
+            if (blank(params.get(p))) {
+                failures.add(failure("PARAMETER:MISSING", "Missing required parameter \"" + p + "\"", "value", p));
+            }
+        }
+        if (!failures.isEmpty()) {
+            return answer(failures, null);
+        }
+        SimRequest r = null;
+        try {
+            r = requests.get(Long.parseLong(params.get("request").trim()));
+        } catch (NumberFormatException e) {
+            // unknown: same answer as a wrong key
+        }
+        if (r == null || !r.key.equals(params.get("key"))) {
+            return answer(List.of(failure("REQUEST:NOT_FOUND",
+                    "Can not find request " + params.get("request") + " with that key", "value", params.get("request"))), null);
+        }
+        return action.apply(r);
+    }
+
+    private Map<String, Object> create(Map<String, String> p) throws IOException {
+        List<Map<String, Object>> failures = new ArrayList<>();
+        for (String name : List.of("contract", "email", "target", "aim", "filename")) {
+            if (blank(p.get(name))) {
+                failures.add(failure("PARAMETER:MISSING", "Missing required parameter \"" + name + "\"", "value", name));
+            }
+        }
+        if (!blank(p.get("target")) && !config.targets.contains(p.get("target"))) {
+            Map<String, Object> f = failure("TARGET:INVALID", "Invalid value \"" + p.get("target") + "\"", "value", p.get("target"));
+            f.put("expected", new ArrayList<>(config.targets));
+            failures.add(f);
+        }
+        if (!blank(p.get("aim")) && !List.of("test", "production").contains(p.get("aim"))) {
+            Map<String, Object> f = failure("AIM:INVALID", "Invalid value \"" + p.get("aim") + "\"", "value", p.get("aim"));
+            f.put("expected", List.of("test", "production"));
+            failures.add(f);
+        }
+        if (!blank(p.get("contract")) && !config.contracts.contains(p.get("contract"))) {
+            failures.add(failure("CONTRACT:NOT_FOUND", "Can not find contract " + p.get("contract"), "code", p.get("contract")));
+        }
+        if (!failures.isEmpty()) {
+            return answer(failures, null);
+        }
+        long id = nextId.getAndIncrement();
+        byte[] keyBytes = new byte[16];
+        random.nextBytes(keyBytes);
+        String key = Base64.getUrlEncoder().encodeToString(keyBytes);
+        Path dir = config.storageDir.resolve(String.valueOf(id));
+        Files.createDirectories(dir.resolve("sftp"));
+        SimRequest r = new SimRequest(id, key, p.get("contract"), p.get("email"), p.get("target"), p.get("aim"),
+                p.get("filename"), blank(p.get("timezone")) ? null : p.get("timezone"), dir,
+                config.failingContracts.contains(p.get("contract")));
+        requests.put(id, r);
+        LOG.info("simulator: created request {} for {} (target {}, aim {})", id, r.filename, r.target, r.aim);
+        return answer(List.of(), describe(r));
+    }
+
+    private Map<String, Object> upload(SimRequest r, InputStream body) throws IOException {
+        if (r.processedAt != null) {
+            drainStream(body);
+            return answer(List.of(failure("STATE:INVALID", "The request is no longer in state draft", "value", state(r))), null);
+        }
+        Path part = r.uploadFile().resolveSibling(r.sharedFile() + ".upload");
+        try (OutputStream out = Files.newOutputStream(part)) {
+            body.transferTo(out);
+        }
+        Files.move(part, r.uploadFile(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        LOG.info("simulator: request {} received {} bytes over HTTPS", r.id, Files.size(r.uploadFile()));
+        return answer(List.of(), null);
+    }
+
+    private Map<String, Object> sftpAccess(SimRequest r, String authorizedKeys) {
+        String st = state(r);
+        if (!st.equals("draft") && !st.equals("done")) {
+            return answer(List.of(failure("STATE:INVALID",
+                    "SFTP access is possible in state draft (upload) or done (download)", "value", st)), null);
+        }
+        List<java.security.PublicKey> keys;
+        try {
+            keys = SimSftpServer.parseAuthorizedKeys(authorizedKeys);
+        } catch (Exception e) {
+            keys = List.of();
+        }
+        if (keys.isEmpty()) {
+            return answer(List.of(failure("SSH_KEYS:INVALID",
+                    "ssh_keys must be a file of public keys in authorized_keys format", "value", "ssh_keys")), null);
+        }
+        r.sshKeys.addAll(keys);
+        Map<String, Object> access = new LinkedHashMap<>();
+        access.put("hostname", config.bindHost);
+        access.put("sftp_port", sftpPort());
+        access.put("sftp_user", r.sftpUser());
+        access.put("shared_file", r.sharedFile());
+        access.put("request_id", r.id);
+        access.put("sample_command", "sftp -P " + sftpPort() + " " + r.sftpUser() + "@" + config.bindHost);
+        return answer(List.of(), access);
+    }
+
+    private Map<String, Object> process(SimRequest r) throws IOException {
+        if (r.processedAt != null) {
+            return answer(List.of(), null); // already processing: a repeated call changes nothing
+        }
+        if (!Files.isRegularFile(r.uploadFile()) || Files.size(r.uploadFile()) == 0) {
+            return answer(List.of(failure("DUMP:MISSING", "No database dump was uploaded for this request", "value", r.id)), null);
+        }
+        r.processedAt = Instant.now();
+        workers.submit(() -> upgrade(r));
+        LOG.info("simulator: request {} is being upgraded to {}", r.id, r.target);
+        return answer(List.of(), null);
+    }
+
+    /** Writes the "upgraded" archive (or records the failure) while the clock runs. */
+    private void upgrade(SimRequest r) {
+        try {
+            if (!r.failing) {
+                writeArchive(r);
+            }
+        } catch (Exception e) {
+            r.error = e.toString();
+            LOG.warn("simulator: request {} could not be upgraded: {}", r.id, e.toString());
+        } finally {
+            r.finished = true;
+        }
+    }
+
+    private void writeArchive(SimRequest r) throws Exception {
+        Path dump = r.uploadFile();
+        long size = Files.size(dump);
+        CRC32 crc = new CRC32();
+        java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+        byte[] buf = new byte[1 << 16];
+        try (InputStream in = Files.newInputStream(dump)) {
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                crc.update(buf, 0, n);
+                sha.update(buf, 0, n);
+            }
+        }
+        r.sha256 = HexFormat.of().formatHex(sha.digest());
+        Map<String, Object> manifest = new LinkedHashMap<>();
+        manifest.put("request", r.id);
+        manifest.put("target", r.target);
+        manifest.put("aim", r.aim);
+        manifest.put("source_filename", r.filename);
+        manifest.put("source_size", size);
+        manifest.put("source_sha256", r.sha256);
+        byte[] manifestBytes = json.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest);
+
+        Path tmp = r.dir.resolve("upgraded.zip.tmp");
+        try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(tmp))) {
+            zip.setMethod(ZipOutputStream.STORED);
+            zip.putNextEntry(stored("upgrade.json", manifestBytes.length, crcOf(manifestBytes)));
+            zip.write(manifestBytes);
+            zip.closeEntry();
+            zip.putNextEntry(stored("dump.sql", size, crc.getValue()));
+            try (InputStream in = Files.newInputStream(dump)) {
+                in.transferTo(zip);
+            }
+            zip.closeEntry();
+        }
+        Files.move(tmp, r.upgradedFile(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static ZipEntry stored(String name, long size, long crc) {
+        ZipEntry e = new ZipEntry(name);
+        e.setMethod(ZipEntry.STORED);
+        e.setSize(size);
+        e.setCompressedSize(size);
+        e.setCrc(crc);
+        return e;
+    }
+
+    private static long crcOf(byte[] b) {
+        CRC32 c = new CRC32();
+        c.update(b);
+        return c.getValue();
+    }
+
+    /** The state machine: draft → pending → processing → done (or failed), driven by the clock. */
+    String state(SimRequest r) {
+        if (r.processedAt == null) {
+            return "draft";
+        }
+        Duration since = Duration.between(r.processedAt, Instant.now());
+        if (since.compareTo(config.pendingTime) < 0) {
+            return "pending";
+        }
+        if (since.compareTo(config.pendingTime.plus(config.processingTime)) < 0 || !r.finished) {
+            return "processing";
+        }
+        return r.failing || r.error != null ? "failed" : "done";
+    }
+
+    private Map<String, Object> describe(SimRequest r) throws IOException {
+        String st = state(r);
+        String base = "http://" + config.bindHost + ":" + httpPort() + FILES + r.id + "/" + r.key + "/";
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", r.id);
+        m.put("key", r.key);
+        m.put("email", r.email);
+        m.put("target", r.target);
+        m.put("aim", r.aim);
+        m.put("filename", r.filename);
+        m.put("timezone", r.timezone);
+        m.put("state", st);
+        m.put("issue_stage", switch (st) { case "draft" -> "new"; case "done" -> "done"; case "failed" -> "cancelled"; default -> "in_progress"; });
+        m.put("issue", 648000 + r.id);
+        m.put("status_url", base + "status");
+        m.put("notes_url", base + "upgraded/notes");
+        m.put("original_sql_url", base + "original/sql");
+        m.put("original_dump_url", base + "original/archive");
+        m.put("upgraded_sql_url", base + "upgraded/sql");
+        m.put("upgraded_dump_url", base + "upgraded/archive");
+        m.put("modules_url", base + "modules/archive");
+        m.put("filesize", Files.isRegularFile(r.uploadFile()) ? humanSize(Files.size(r.uploadFile())) : "0.00 Kb");
+        m.put("database_uuid", r.finished ? "sim-" + r.id : null);
+        m.put("created_at", TIMESTAMP.format(r.createdAt));
+        m.put("estimated_time", r.processedAt == null ? null : hhmm(config.pendingTime.plus(config.processingTime)));
+        m.put("processed_at", r.processedAt == null ? null : TIMESTAMP.format(r.processedAt));
+        m.put("elapsed", r.processedAt == null ? "00:00" : hhmm(Duration.between(r.processedAt, Instant.now())));
+        m.put("filestore", false);
+        m.put("customer_message", st.equals("failed") ? config.failureMessage : null);
+        m.put("database_version", r.processedAt == null ? null : "16.0");
+        m.put("postgresql", "15");
+        m.put("compressions", List.of("pgdmp_custom", "sql"));
+        return m;
+    }
+
+    private void files(HttpExchange ex, String rest) throws IOException {
+        drain(ex);
+        String[] parts = rest.split("/");
+        SimRequest r = null;
+        if (parts.length >= 3) {
+            try {
+                r = requests.get(Long.parseLong(parts[0]));
+            } catch (NumberFormatException e) {
+                // not found below
+            }
+        }
+        if (r == null || !r.key.equals(java.net.URLDecoder.decode(parts[1], StandardCharsets.UTF_8))) {
+            sendHtml(ex, 404, "<html><body><h1>404 Not Found</h1></body></html>");
+            return;
+        }
+        String what = String.join("/", java.util.Arrays.copyOfRange(parts, 2, parts.length));
+        String st = state(r);
+        switch (what) {
+            case "status" -> sendHtml(ex, 200, "<html><head><title>Upgrade request " + r.id + "</title></head><body><h1>Request "
+                    + r.id + "</h1><p>State: " + st + "</p></body></html>");
+            case "upgraded/notes" -> {
+                if (!st.equals("done")) {
+                    sendHtml(ex, 404, "<html><body><h1>404 Not Found</h1></body></html>");
+                } else {
+                    sendHtml(ex, 200, "<html><body><h1>Upgrade notes for request " + r.id + "</h1><p>Your database was upgraded to "
+                            + r.target + ". Review the custom views listed below before going live.</p></body></html>");
+                }
+            }
+            case "upgraded/archive" -> sendFile(ex, st.equals("done") ? r.upgradedFile() : null, "application/zip");
+            case "original/archive", "original/sql", "upgraded/sql" ->
+                    sendFile(ex, Files.isRegularFile(r.uploadFile()) ? r.uploadFile() : null, "application/octet-stream");
+            default -> sendHtml(ex, 404, "<html><body><h1>404 Not Found</h1></body></html>");
+        }
+    }
+
+    /** Streams a file, honouring a single {@code Range: bytes=a-b} (or {@code a-}) request. */
+    private void sendFile(HttpExchange ex, Path file, String type) throws IOException {
+        if (file == null || !Files.isRegularFile(file)) {
+            sendHtml(ex, 404, "<html><body><h1>404 Not Found</h1></body></html>");
+            return;
+        }
+        long size = Files.size(file);
+        long from = 0;
+        long to = size - 1;
+        String range = ex.getRequestHeaders().getFirst("Range");
+        boolean partial = false;
+        if (range != null && range.startsWith("bytes=") && !range.contains(",")) {
+            String[] se = range.substring(6).split("-", -1);
+            try {
+                if (!se[0].isEmpty()) {
+                    from = Long.parseLong(se[0].trim());
+                    if (!se[1].isEmpty()) {
+                        to = Math.min(to, Long.parseLong(se[1].trim()));
+                    }
+                } else if (!se[1].isEmpty()) {
+                    from = Math.max(0, size - Long.parseLong(se[1].trim()));
+                }
+                partial = true;
+            } catch (NumberFormatException e) {
+                partial = false;
+            }
+            if (partial && from >= size) {
+                ex.getResponseHeaders().set("Content-Range", "bytes */" + size);
+                ex.sendResponseHeaders(416, -1);
+                return;
+            }
+        }
+        long length = to - from + 1;
+        ex.getResponseHeaders().set("Content-Type", type);
+        ex.getResponseHeaders().set("Accept-Ranges", "bytes");
+        if (partial) {
+            ex.getResponseHeaders().set("Content-Range", "bytes " + from + "-" + to + "/" + size);
+        }
+        ex.sendResponseHeaders(partial ? 206 : 200, length == 0 ? -1 : length);
+        if (ex.getRequestMethod().equalsIgnoreCase("HEAD") || length == 0) {
+            return;
+        }
+        try (InputStream in = Files.newInputStream(file); OutputStream out = ex.getResponseBody()) {
+            in.skipNBytes(from);
+            byte[] buf = new byte[1 << 16];
+            long left = length;
+            while (left > 0) {
+                int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+                if (n < 0) {
+                    break;
+                }
+                out.write(buf, 0, n);
+                left -= n;
+            }
+        }
+    }
+
+    private static void sendHtml(HttpExchange ex, int status, String html) throws IOException {
+        byte[] out = html.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+        ex.sendResponseHeaders(status, out.length);
+        ex.getResponseBody().write(out);
+    }
+
+    private static void drain(HttpExchange ex) throws IOException {
+        drainStream(ex.getRequestBody());
+    }
+
+    private static void drainStream(InputStream in) throws IOException {
+        in.transferTo(OutputStream.nullOutputStream());
+    }
+
+    static Map<String, Object> answer(List<Map<String, Object>> failures, Map<String, Object> request) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("failures", failures);
+        if (request != null) {
+            m.put("request", request);
+        }
+        return m;
+    }
+
+    private static Map<String, Object> failure(String reason, String message, String extraKey, Object extraValue) {
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("reason", reason);
+        f.put("message", message);
+        f.put(extraKey, extraValue);
+        return f;
+    }
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
+    }
+
+    private static String hhmm(Duration d) {
+        return String.format("%02d:%02d", d.toHours(), d.toMinutesPart());
+    }
+
+    static String humanSize(long bytes) {
+        if (bytes >= 1L << 30) {
+            return String.format(Locale.ROOT, "%.2f Gb", bytes / (double) (1L << 30));
+        }
+        if (bytes >= 1L << 20) {
+            return String.format(Locale.ROOT, "%.2f Mb", bytes / (double) (1L << 20));
+        }
+        return String.format(Locale.ROOT, "%.2f Kb", bytes / 1024.0);
+    }
+}

@@ -1,0 +1,115 @@
+package com.odooupgradecourier.store;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import javax.sql.DataSource;
+import org.postgresql.ds.PGSimpleDataSource;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteDataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The durable record of every dump and its platform request: SQLite in the data folder by default,
+ * PostgreSQL when {@code courier.store.url} says so. The schema is created and migrated at start.
+ * The routes read and write it with camel-sql.
+ */
+public final class Store {
+    private static final Logger LOG = LoggerFactory.getLogger(Store.class);
+
+    /** Each entry is one schema version; never edit one that has shipped, append a new one. */
+    private static final List<String> MIGRATIONS = List.of(
+            """
+            CREATE TABLE dumps (
+              id               VARCHAR(64) PRIMARY KEY,
+              file_name        TEXT NOT NULL,
+              platform_name    TEXT,
+              path             TEXT NOT NULL,
+              size             BIGINT,
+              sha256           VARCHAR(64),
+              format           VARCHAR(32),
+              contract         TEXT,
+              target           VARCHAR(32),
+              aim              VARCHAR(16),
+              request_id       BIGINT,
+              request_key      TEXT,
+              step             VARCHAR(16) NOT NULL,
+              state            VARCHAR(32),
+              customer_message TEXT,
+              attempts         INTEGER NOT NULL DEFAULT 0,
+              last_error       TEXT,
+              delivered_to     TEXT,
+              created_at       TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+              updated_at       TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+            )""",
+            "CREATE INDEX dumps_step ON dumps (step)",
+            "CREATE INDEX dumps_sha256 ON dumps (sha256)");
+
+    private Store() {
+    }
+
+    /**
+     * Opens the store. An empty {@code url} means SQLite at {@code dataDir/courier.db}, readable by the
+     * owner only.
+     */
+    public static DataSource open(String url, String user, String password, Path dataDir) throws IOException, SQLException {
+        DataSource ds;
+        String where;
+        if (url == null || url.isBlank() || url.startsWith("jdbc:sqlite:")) {
+            String jdbc = url == null || url.isBlank() ? "jdbc:sqlite:" + dataDir.resolve("courier.db") : url;
+            Path file = Path.of(jdbc.substring("jdbc:sqlite:".length()));
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            if (!Files.exists(file)) {
+                Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            }
+            SQLiteConfig config = new SQLiteConfig();
+            config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+            config.setBusyTimeout(30_000);
+            config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+            SQLiteDataSource sqlite = new SQLiteDataSource(config);
+            sqlite.setUrl(jdbc);
+            ds = sqlite;
+            where = file.toString();
+        } else if (url.startsWith("jdbc:postgresql:")) {
+            PGSimpleDataSource pg = new PGSimpleDataSource();
+            pg.setURL(url);
+            if (user != null && !user.isBlank()) {
+                pg.setUser(user);
+            }
+            if (password != null && !password.isBlank()) {
+                pg.setPassword(password);
+            }
+            ds = pg;
+            where = url;
+        } else {
+            throw new IllegalArgumentException("courier.store.url must be empty (SQLite in the data folder), jdbc:sqlite:… "
+                    + "or jdbc:postgresql:…, not " + url);
+        }
+        migrate(ds);
+        LOG.info("Store ready: {}", where);
+        return ds;
+    }
+
+    static void migrate(DataSource ds) throws SQLException {
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+            int version = 0;
+            try (ResultSet rs = s.executeQuery("SELECT MAX(version) FROM schema_version")) {
+                if (rs.next()) {
+                    version = rs.getInt(1);
+                }
+            }
+            for (int v = version; v < MIGRATIONS.size(); v++) {
+                s.execute(MIGRATIONS.get(v));
+                s.execute("INSERT INTO schema_version (version) VALUES (" + (v + 1) + ")");
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package com.odooupgradecourier.support;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.odooupgradecourier.dump.BadDumpException;
+import com.odooupgradecourier.platform.PlatformFailureException;
+import com.odooupgradecourier.platform.TransientPlatformException;
+import com.odooupgradecourier.platform.UpgradeFailedException;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.camel.Exchange;
+
+/**
+ * Builds the dead-letter record of a dump: what failed, at which step, what the platform said
+ * (its {@code failures} list verbatim), and what to do about it. The request key is masked out of
+ * every string in it.
+ */
+public class ErrorRecords {
+    private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    public String build(Exchange exchange) throws JsonProcessingException {
+        Throwable error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("dump", exchange.getProperty("fileName"));
+        r.put("outcome", "failed");
+        r.put("step", exchange.getProperty("step"));
+        r.put("request_id", exchange.getProperty("requestId"));
+        r.put("state", exchange.getProperty("state"));
+        r.put("customer_message", exchange.getProperty("customerMessage"));
+        r.put("status_url", Secrets.maskUrl(exchange.getProperty("statusUrl", String.class)));
+        r.put("failures", failures(error));
+        r.put("error", error == null ? null : error.getMessage());
+        r.put("error_type", error == null ? null : error.getClass().getName());
+        if (error instanceof TransientPlatformException t && t.getHttpStatus() > 0) {
+            r.put("http_status", t.getHttpStatus());
+        }
+        r.put("what_to_do", advice(error, exchange));
+        r.put("dump_now_at", exchange.getProperty("dumpPath"));
+        r.put("dump_sha256", exchange.getProperty("dumpSha256"));
+        r.put("dump_size", exchange.getProperty("dumpSize"));
+        r.put("failed_at", OffsetDateTime.now(ZoneOffset.UTC).toString());
+        return Secrets.mask(json.writeValueAsString(r), exchange.getProperty("requestKey", String.class));
+    }
+
+    /** A one-line summary for the log, masked like the record. */
+    public String summary(Exchange exchange) {
+        Throwable error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        return Secrets.mask(error == null ? "unknown error" : error.getMessage(), exchange.getProperty("requestKey", String.class));
+    }
+
+    private static List<Map<String, Object>> failures(Throwable error) {
+        if (error instanceof PlatformFailureException p) {
+            return p.getFailures();
+        }
+        if (error instanceof TransientPlatformException t) {
+            return t.getFailures();
+        }
+        return List.of();
+    }
+
+    private static String advice(Throwable error, Exchange exchange) {
+        if (error instanceof BadDumpException) {
+            return "Fix or replace the file, then drop it into the drop folder again.";
+        }
+        if (error instanceof PlatformFailureException p) {
+            boolean contract = p.getFailures().stream().anyMatch(f -> String.valueOf(f.get("reason")).startsWith("CONTRACT"));
+            boolean target = p.getFailures().stream().anyMatch(f -> String.valueOf(f.get("reason")).startsWith("TARGET"));
+            if (contract) {
+                return "Check the contract reference (upgrade.contract, or the dump's own settings), then drop the dump again.";
+            }
+            if (target) {
+                return "Choose a target version from 'expected' (upgrade.target), then drop the dump again.";
+            }
+            return "Read the platform's failures above, correct the settings they name, then drop the dump again.";
+        }
+        if (error instanceof UpgradeFailedException) {
+            return "The platform could not upgrade this database: read customer_message and the request's status page, "
+                    + "contact Odoo support with the request id if needed.";
+        }
+        if (error instanceof TransientPlatformException) {
+            return "The platform kept failing after every retry; it may be down. Drop the dump again later.";
+        }
+        return exchange.getProperty("requestId") == null
+                ? "Drop the dump again once the cause is fixed."
+                : "Follow the request on the platform with its id; drop the dump again once the cause is fixed.";
+    }
+}

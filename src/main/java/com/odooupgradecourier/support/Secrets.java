@@ -1,0 +1,36 @@
+package com.odooupgradecourier.support;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Pattern;
+
+/**
+ * The request {@code key} is a bearer secret to a customer's database: anything shown to a person
+ * (logs, error records, notifications) goes through here first.
+ */
+public final class Secrets {
+    public static final String MASK = "***";
+    private static final Pattern KEY_PARAM = Pattern.compile("(?i)(\\bkey=)[^&\\s\"']+");
+    private static final Pattern KEY_IN_PATH = Pattern.compile("(/database/[A-Za-z0-9_-]+/\\d+/)[^/\\s\"'?#]+");
+
+    private Secrets() {
+    }
+
+    /** Masks {@code key} wherever it appears (raw or URL-encoded), and any key-shaped URL part. */
+    public static String mask(String text, String key) {
+        if (text == null) {
+            return null;
+        }
+        String out = text;
+        if (key != null && !key.isEmpty()) {
+            out = out.replace(key, MASK).replace(URLEncoder.encode(key, StandardCharsets.UTF_8), MASK);
+        }
+        out = KEY_PARAM.matcher(out).replaceAll("$1" + MASK);
+        return KEY_IN_PATH.matcher(out).replaceAll("$1" + MASK);
+    }
+
+    /** For URLs shown to people: the platform's URLs carry the key in their path. */
+    public static String maskUrl(String url) {
+        return mask(url, null);
+    }
+}
