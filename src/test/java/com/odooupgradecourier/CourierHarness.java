@@ -1,0 +1,87 @@
+package com.odooupgradecourier;
+
+import com.odooupgradecourier.simulator.SimulatorConfig;
+import com.odooupgradecourier.simulator.UpgradePlatformSimulator;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import javax.sql.DataSource;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * A real service against a real simulator, in folders of a test's own: the service is started through
+ * {@link CourierMain} exactly as {@code java -jar} starts it (same application.properties, same
+ * routes/*.yaml), with only folders, endpoints and timings overridden.
+ */
+public final class CourierHarness implements AutoCloseable {
+    public final Path root;
+    public final Path drop;
+    public final Path out;
+    public final Path failed;
+    public final Path data;
+    public final UpgradePlatformSimulator simulator;
+    private final Map<String, String> overrides = new LinkedHashMap<>();
+    private CourierMain courier;
+
+    public CourierHarness(Path root) throws Exception {
+        this(root, SimulatorConfig.defaults());
+    }
+
+    public CourierHarness(Path root, SimulatorConfig config) throws Exception {
+        this.root = root;
+        drop = Files.createDirectories(root.resolve("drop"));
+        out = root.resolve("out");
+        failed = root.resolve("failed");
+        data = root.resolve("data");
+        simulator = new UpgradePlatformSimulator(config.bindHost("127.0.0.1").httpPort(0).sftpPort(0)
+                .storageDir(root.resolve("simulator"))
+                .timings(Duration.ofMillis(500), Duration.ofMillis(1000))).start();
+        overrides.put("upgrade.api-url", simulator.apiUrl());
+        overrides.put("upgrade.contract", SimulatorConfig.DEMO_CONTRACT);
+        overrides.put("upgrade.email", "admin@example.com");
+        overrides.put("upgrade.poll-interval", "1");
+        overrides.put("upgrade.retry.attempts", "2");
+        overrides.put("upgrade.retry.delay", "100");
+        overrides.put("courier.settle-time", "500");
+        overrides.put("courier.drop-dir", drop.toString());
+        overrides.put("courier.output-uri", "file:" + out);
+        overrides.put("courier.failed-dir", failed.toString());
+        overrides.put("courier.data-dir", data.toString());
+    }
+
+    public CourierHarness with(String key, String value) {
+        overrides.put(key, value);
+        return this;
+    }
+
+    public CourierHarness start() throws Exception {
+        courier = new CourierMain(false, overrides).start();
+        return this;
+    }
+
+    public void stopCourier() throws Exception {
+        if (courier != null) {
+            courier.stop();
+            courier = null;
+        }
+    }
+
+    public JdbcTemplate store() {
+        return new JdbcTemplate(courier.context().getRegistry().lookupByNameAndType("store", DataSource.class));
+    }
+
+    /** Drops a file the way a user does: written elsewhere, then moved in. */
+    public Path dropFile(Path source) throws Exception {
+        Path target = drop.resolve(source.getFileName());
+        Files.move(source, target);
+        return target;
+    }
+
+    @Override
+    public void close() throws Exception {
+        stopCourier();
+        simulator.close();
+    }
+}

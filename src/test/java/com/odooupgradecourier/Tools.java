@@ -1,0 +1,28 @@
+package com.odooupgradecourier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * External programs some tests drive (OpenSSH's sftp, curl). On a developer's machine without them
+ * those tests are skipped; in CI ({@code CI=true}, where .ci/run installs them) a missing one fails.
+ */
+public final class Tools {
+    private Tools() {
+    }
+
+    public static void require(String program) {
+        boolean found = false;
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            found |= Files.isExecutable(Path.of(dir, program));
+        }
+        if ("true".equals(System.getenv("CI"))) {
+            assertThat(found).as(program + " must be installed in CI (.ci/run)").isTrue();
+        }
+        assumeTrue(found, program + " is not installed: test skipped");
+    }
+}
