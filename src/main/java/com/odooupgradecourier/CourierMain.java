@@ -12,6 +12,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import javax.sql.DataSource;
+import org.apache.camel.processor.idempotent.jdbc.JdbcMessageIdRepository;
 import org.apache.camel.CamelContext;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
@@ -124,9 +126,12 @@ public final class CourierMain {
                 startSimulator(pc, dataDir);
             }
             requireSettings(pc);
-            context.getRegistry().bind("store", Store.open(pc.resolveProperty("courier.store.url").orElse(""),
+            DataSource store = Store.open(pc.resolveProperty("courier.store.url").orElse(""),
                     pc.resolveProperty("courier.store.user").orElse(""),
-                    pc.resolveProperty("courier.store.password").orElse(""), dataDir));
+                    pc.resolveProperty("courier.store.password").orElse(""), dataDir);
+            context.getRegistry().bind("store", store);
+            // sha256 of every dump in flight: the same dump dropped again is not sent a second time
+            context.getRegistry().bind("dumpsInFlight", new JdbcMessageIdRepository(store, "dumps-in-flight"));
         } catch (Exception e) {
             throw new IllegalStateException("Odoo Upgrade Courier cannot start: " + e.getMessage(), e);
         }

@@ -29,11 +29,11 @@ public class DumpInspector {
     private static final int MAX_PLATFORM_NAME = 100;
 
     /**
-     * Inspects the file at {@code CamelFileAbsolutePath} and sets the exchange properties
+     * Inspects the dump at the exchange property {@code dumpPath} and sets the exchange properties
      * {@code dumpSize}, {@code dumpSha256}, {@code dumpFormat} and {@code platformFilename}.
      */
     public void inspect(Exchange exchange) throws BadDumpException, IOException {
-        Path file = Path.of(exchange.getMessage().getHeader(Exchange.FILE_PATH, String.class)).toAbsolutePath();
+        Path file = Path.of(exchange.getProperty("dumpPath", String.class));
         long size = Files.size(file);
         if (size == 0) {
             throw new BadDumpException("empty file: it holds 0 bytes. Drop a complete database dump: " + ACCEPTED + ".");
@@ -41,7 +41,7 @@ public class DumpInspector {
         exchange.setProperty("dumpFormat", format(file));
         exchange.setProperty("dumpSize", size);
         exchange.setProperty("dumpSha256", sha256(file));
-        exchange.setProperty("platformFilename", platformName(file.getFileName().toString()));
+        exchange.setProperty("platformFilename", platformName(exchange.getProperty("fileName", String.class)));
     }
 
     static String format(Path file) throws IOException, BadDumpException {

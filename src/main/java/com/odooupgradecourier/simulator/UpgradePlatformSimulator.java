@@ -62,6 +62,8 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+    private final Map<String, java.util.concurrent.CountDownLatch> holds = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> held = new ConcurrentHashMap<>();
     private HttpServer http;
     private SimSftpServer sftp;
 
@@ -88,6 +90,7 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
 
     @Override
     public void close() {
+        new java.util.ArrayList<>(holds.keySet()).forEach(this::release);
         if (http != null) {
             http.stop(0);
         }
@@ -141,6 +144,45 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         return m;
     }
 
+    /**
+     * Fault injection for tests: from now on, calls reaching {@code point} wait there until
+     * {@link #release(String)}. Points: {@code upload} (before the body is read), {@code upload-half}
+     * (half of it read), {@code process}, {@code status}, {@code download-half} (half of the upgraded
+     * archive sent).
+     */
+    public void holdAt(String point) {
+        holds.put(point, new java.util.concurrent.CountDownLatch(1));
+    }
+
+    /** How many calls are waiting at {@code point} now. */
+    public int heldAt(String point) {
+        AtomicInteger n = held.get(point);
+        return n == null ? 0 : n.get();
+    }
+
+    public void release(String point) {
+        java.util.concurrent.CountDownLatch latch = holds.remove(point);
+        if (latch != null) {
+            latch.countDown();
+        }
+    }
+
+    private void pauseAt(String point) {
+        java.util.concurrent.CountDownLatch latch = holds.get(point);
+        if (latch == null) {
+            return;
+        }
+        AtomicInteger n = held.computeIfAbsent(point, p -> new AtomicInteger());
+        n.incrementAndGet();
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            n.decrementAndGet();
+        }
+    }
+
     public void unavailableRate(double rate) {
         config.unavailableRate = rate;
     }
@@ -190,10 +232,16 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         }
         Map<String, Object> answer = switch (method) {
             case "create" -> create(params);
-            case "upload" -> withRequest(params, r -> upload(r, ex.getRequestBody()));
+            case "upload" -> withRequest(params, r -> upload(r, ex.getRequestBody(), contentLength(ex)));
             case "request_sftp_access" -> withRequest(params, r -> sftpAccess(r, files.get("ssh_keys")));
-            case "process" -> withRequest(params, this::process);
-            case "status" -> withRequest(params, r -> answer(List.of(), describe(r)));
+            case "process" -> withRequest(params, r -> {
+                pauseAt("process");
+                return process(r);
+            });
+            case "status" -> withRequest(params, r -> {
+                pauseAt("status");
+                return answer(List.of(), describe(r));
+            });
             default -> null;
         };
         if (answer == null) {
@@ -270,14 +318,33 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         return answer(List.of(), describe(r));
     }
 
-    private Map<String, Object> upload(SimRequest r, InputStream body) throws IOException {
+    private Map<String, Object> upload(SimRequest r, InputStream body, long expected) throws IOException {
+        pauseAt("upload");
         if (r.processedAt != null) {
             drainStream(body);
             return answer(List.of(failure("STATE:INVALID", "The request is no longer in state draft", "value", state(r))), null);
         }
-        Path part = r.uploadFile().resolveSibling(r.sharedFile() + ".upload");
+        Path part = r.uploadFile().resolveSibling(r.sharedFile() + ".upload." + Thread.currentThread().getId());
+        long received = 0;
         try (OutputStream out = Files.newOutputStream(part)) {
-            body.transferTo(out);
+            byte[] buf = new byte[1 << 16];
+            boolean halfway = false;
+            int n;
+            while ((n = body.read(buf)) > 0) {
+                out.write(buf, 0, n);
+                received += n;
+                if (!halfway && expected > 0 && received >= expected / 2) {
+                    halfway = true;
+                    pauseAt("upload-half");
+                }
+            }
+        } catch (IOException e) {
+            Files.deleteIfExists(part);
+            throw e;
+        }
+        if (expected >= 0 && received != expected) {
+            Files.deleteIfExists(part);
+            return answer(List.of(failure("UPLOAD:INCOMPLETE", "Received " + received + " of " + expected + " bytes", "value", received)), null);
         }
         Files.move(part, r.uploadFile(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         LOG.info("simulator: request {} received {} bytes over HTTPS", r.id, Files.size(r.uploadFile()));
@@ -469,15 +536,15 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
                             + r.target + ". Review the custom views listed below before going live.</p></body></html>");
                 }
             }
-            case "upgraded/archive" -> sendFile(ex, st.equals("done") ? r.upgradedFile() : null, "application/zip");
+            case "upgraded/archive" -> sendFile(ex, st.equals("done") ? r.upgradedFile() : null, "application/zip", "download-half");
             case "original/archive", "original/sql", "upgraded/sql" ->
-                    sendFile(ex, Files.isRegularFile(r.uploadFile()) ? r.uploadFile() : null, "application/octet-stream");
+                    sendFile(ex, Files.isRegularFile(r.uploadFile()) ? r.uploadFile() : null, "application/octet-stream", null);
             default -> sendHtml(ex, 404, "<html><body><h1>404 Not Found</h1></body></html>");
         }
     }
 
     /** Streams a file, honouring a single {@code Range: bytes=a-b} (or {@code a-}) request. */
-    private void sendFile(HttpExchange ex, Path file, String type) throws IOException {
+    private void sendFile(HttpExchange ex, Path file, String type, String halfwayPoint) throws IOException {
         if (file == null || !Files.isRegularFile(file)) {
             sendHtml(ex, 404, "<html><body><h1>404 Not Found</h1></body></html>");
             return;
@@ -522,6 +589,7 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
             in.skipNBytes(from);
             byte[] buf = new byte[1 << 16];
             long left = length;
+            boolean halfway = false;
             while (left > 0) {
                 int n = in.read(buf, 0, (int) Math.min(buf.length, left));
                 if (n < 0) {
@@ -529,7 +597,21 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
                 }
                 out.write(buf, 0, n);
                 left -= n;
+                if (!halfway && halfwayPoint != null && left <= length / 2) {
+                    halfway = true;
+                    out.flush();
+                    pauseAt(halfwayPoint);
+                }
             }
+        }
+    }
+
+    private static long contentLength(HttpExchange ex) {
+        String v = ex.getRequestHeaders().getFirst("Content-Length");
+        try {
+            return v == null ? -1 : Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            return -1;
         }
     }
 

@@ -46,6 +46,7 @@ public final class Store {
               attempts         INTEGER NOT NULL DEFAULT 0,
               last_error       TEXT,
               delivered_to     TEXT,
+              request_created_millis BIGINT,
               created_at       TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
               updated_at       TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
             )""",

@@ -42,6 +42,13 @@ public class Custody {
         return target.toString();
     }
 
+    /** Deletes a delivered dump ({@code courier.keep-dumps = delete}). */
+    public void delete(@ExchangeProperty("dumpPath") String dumpPath) throws IOException {
+        Path source = Path.of(dumpPath);
+        Files.deleteIfExists(source);
+        deleteIfEmpty(source.getParent());
+    }
+
     /** A path as a {@link java.io.File}: the body that file and HTTP producers stream from disk. */
     public java.io.File fileAt(String path) {
         return Path.of(path).toFile();

@@ -4,9 +4,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.odooupgradecourier.dump.BadDumpException;
+import com.odooupgradecourier.dump.DuplicateDumpException;
 import com.odooupgradecourier.platform.PlatformFailureException;
 import com.odooupgradecourier.platform.TransientPlatformException;
 import com.odooupgradecourier.platform.UpgradeFailedException;
+import com.odooupgradecourier.platform.UpgradeTimeoutException;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
@@ -63,6 +65,12 @@ public class ErrorRecords {
     }
 
     private static String advice(Throwable error, Exchange exchange) {
+        if (error instanceof DuplicateDumpException) {
+            return "Nothing to do: the dump already in flight will be delivered. This copy was set aside here.";
+        }
+        if (error instanceof UpgradeTimeoutException) {
+            return "Follow the request on the platform (status_url, with your request key) or ask Odoo support with the request id.";
+        }
         if (error instanceof BadDumpException) {
             return "Fix or replace the file, then drop it into the drop folder again.";
         }
