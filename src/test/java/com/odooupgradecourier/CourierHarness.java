@@ -26,7 +26,12 @@ public final class CourierHarness implements AutoCloseable {
     private CourierMain courier;
 
     public CourierHarness(Path root) throws Exception {
-        this(root, SimulatorConfig.defaults());
+        this(root, fastSimulator());
+    }
+
+    /** The simulator's defaults, with an upgrade that takes 1.5 s (0.5 s pending, 1 s processing). */
+    public static SimulatorConfig fastSimulator() {
+        return SimulatorConfig.defaults().timings(Duration.ofMillis(500), Duration.ofMillis(1000));
     }
 
     public CourierHarness(Path root, SimulatorConfig config) throws Exception {
@@ -36,8 +41,7 @@ public final class CourierHarness implements AutoCloseable {
         failed = root.resolve("failed");
         data = root.resolve("data");
         simulator = new UpgradePlatformSimulator(config.bindHost("127.0.0.1").httpPort(0).sftpPort(0)
-                .storageDir(root.resolve("simulator"))
-                .timings(Duration.ofMillis(500), Duration.ofMillis(1000))).start();
+                .storageDir(root.resolve("simulator"))).start();
         overrides.put("upgrade.api-url", simulator.apiUrl());
         overrides.put("upgrade.contract", SimulatorConfig.DEMO_CONTRACT);
         overrides.put("upgrade.email", "admin@example.com");

@@ -98,7 +98,7 @@ class HttpsFlowTest {
     @Test
     void anUpgradeThatFailsOnThePlatformKeepsTheCustomerMessage() throws Exception {
         courier = new CourierHarness(tmp,
-                com.odooupgradecourier.simulator.SimulatorConfig.defaults().failingContract("M-FAILS"))
+                CourierHarness.fastSimulator().failingContract("M-FAILS"))
                 .with("upgrade.contract", "M-FAILS").start();
         Path dump = TestDumps.plainSql(tmp.resolve("staging/broken.sql"), 10);
         byte[] original = Files.readAllBytes(dump);

@@ -1,0 +1,101 @@
+package com.odooupgradecourier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.odooupgradecourier.simulator.SimulatorConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** One request per dump, timeouts, what happens to a dump after delivery, and the PostgreSQL store. */
+class DurableStateTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path tmp;
+    private CourierHarness courier;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (courier != null) {
+            courier.close();
+        }
+    }
+
+    @Test
+    void theSameDumpDroppedAgainWhileInFlightIsNotSentTwice() throws Exception {
+        courier = new CourierHarness(tmp).start();
+        courier.simulator.holdAt("status");
+        Path first = TestDumps.plainSql(tmp.resolve("staging/acme.sql"), 50);
+        Files.copy(first, tmp.resolve("staging/acme-copy.sql"));
+        courier.dropFile(first);
+        await().atMost(Duration.ofSeconds(30)).until(() -> courier.simulator.heldAt("status") > 0);
+
+        courier.dropFile(tmp.resolve("staging/acme-copy.sql"));
+        Path record = courier.failed.resolve("acme-copy.sql.error.json");
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(record));
+        JsonNode r = JSON.readTree(record.toFile());
+        assertThat(r.get("error").asText()).contains("already in flight as acme.sql, request 10534", "not sent a second time");
+        assertThat(r.get("what_to_do").asText()).contains("will be delivered");
+        assertThat(courier.failed.resolve("acme-copy.sql")).exists();
+        assertThat(courier.simulator.calls("create")).isEqualTo(1);
+
+        courier.simulator.release("status");
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_acme.sql")));
+        // once delivered, the same dump may be sent again: a new upgrade is a new request
+        Files.copy(courier.failed.resolve("acme-copy.sql"), tmp.resolve("staging/acme-again.sql"));
+        courier.dropFile(tmp.resolve("staging/acme-again.sql"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_acme-again.sql")));
+        assertThat(courier.simulator.calls("create")).isEqualTo(2);
+    }
+
+    @Test
+    void aRequestRunningPastTheTimeoutIsDeadLetteredWithItsId() throws Exception {
+        courier = new CourierHarness(tmp, SimulatorConfig.defaults().timings(Duration.ofMinutes(10), Duration.ofMinutes(10)))
+                .with("upgrade.timeout", "2").start();
+        Path dump = TestDumps.plainSql(tmp.resolve("staging/slow.sql"), 5);
+        byte[] original = Files.readAllBytes(dump);
+        courier.dropFile(dump);
+
+        Path record = courier.failed.resolve("slow.sql.error.json");
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(record));
+        JsonNode r = JSON.readTree(record.toFile());
+        assertThat(r.get("request_id").asLong()).isEqualTo(10534);
+        assertThat(r.get("error").asText()).contains("still pending after upgrade.timeout (2 s)");
+        assertThat(r.get("status_url").asText()).contains("/10534/***/status");
+        assertThat(courier.failed.resolve("slow.sql")).hasBinaryContent(original);
+    }
+
+    @Test
+    void withKeepDumpsDeleteADeliveredDumpIsDeletedOnlyAfterDelivery() throws Exception {
+        courier = new CourierHarness(tmp).with("courier.keep-dumps", "delete").start();
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/gone.sql"), 5));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_gone.sql")));
+        await().atMost(Duration.ofSeconds(5)).until(() ->
+                "delivered".equals(courier.store().queryForObject("select step from dumps", String.class)));
+        try (Stream<Path> left = Files.walk(courier.data.resolve("dumps"))) {
+            assertThat(left.filter(Files::isRegularFile)).isEmpty();
+        }
+        assertThat(courier.data.resolve("archive")).doesNotExist();
+    }
+
+    @Test
+    void withAPostgresqlStoreTheFlowIsRecordedThere() throws Exception {
+        String url = TestPostgres.freshUrl();
+        courier = new CourierHarness(tmp).with("courier.store.url", url).with("courier.store.user", TestPostgres.user())
+                .with("courier.store.password", TestPostgres.password()).start();
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/pg.sql"), 5));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_pg.sql")));
+        await().atMost(Duration.ofSeconds(5)).until(() ->
+                "delivered".equals(courier.store().queryForObject("select step from dumps", String.class)));
+        assertThat(courier.store().queryForObject("select request_id from dumps", Long.class)).isEqualTo(10534L);
+        assertThat(courier.data.resolve("courier.db")).doesNotExist();
+    }
+}
