@@ -8,6 +8,7 @@ import com.odooupgradecourier.store.Store;
 import com.odooupgradecourier.support.Custody;
 import com.odooupgradecourier.support.ErrorRecords;
 import com.odooupgradecourier.support.PathFunction;
+import com.odooupgradecourier.transfer.SftpTransfers;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -136,6 +137,9 @@ public final class CourierMain {
             throw new IllegalStateException("Odoo Upgrade Courier cannot start: " + e.getMessage(), e);
         }
         context.getRegistry().bind("platform", new Platform());
+        context.getRegistry().bind("sftp", new SftpTransfers(dataDir, pc.resolveProperty("upgrade.sftp.known-hosts").orElse(""),
+                pc.resolveProperty("upgrade.transfer").orElse("auto"), pc.resolveProperty("upgrade.sftp-threshold").orElse("64MB")));
+        context.getRegistry().bind("resumableDownload", new com.odooupgradecourier.transfer.ResumableDownload());
         context.getRegistry().bind("dumpInspector", new DumpInspector());
         context.getRegistry().bind("custody", new Custody());
         context.getRegistry().bind("errorRecords", new ErrorRecords());

@@ -10,6 +10,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.StringJoiner;
 import org.apache.camel.Body;
+import org.apache.hc.client5.http.entity.mime.MultipartEntityBuilder;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.HttpEntity;
 import org.apache.camel.ExchangeProperty;
 import org.apache.camel.Header;
 
@@ -45,6 +48,13 @@ public class Platform {
         p.put("request", requestId);
         p.put("key", key);
         return encode(p);
+    }
+
+    /** The multipart body of {@code request_sftp_access}: the public key as the file {@code ssh_keys}. */
+    public HttpEntity sshKeysForm(@Body String authorizedKeys) {
+        return MultipartEntityBuilder.create()
+                .addBinaryBody("ssh_keys", authorizedKeys.getBytes(StandardCharsets.US_ASCII), ContentType.TEXT_PLAIN, "authorized_keys")
+                .build();
     }
 
     /**

@@ -64,6 +64,8 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
     });
     private final Map<String, java.util.concurrent.CountDownLatch> holds = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> held = new ConcurrentHashMap<>();
+    private final AtomicLong breakDownloadAfter = new AtomicLong(-1);
+    private final AtomicLong archiveBytesServed = new AtomicLong();
     private HttpServer http;
     private SimSftpServer sftp;
 
@@ -181,6 +183,16 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         } finally {
             n.decrementAndGet();
         }
+    }
+
+    /** Fault injection: the next archive download breaks (connection closed) after {@code bytes} bytes, once. */
+    public void breakDownloadOnceAfter(long bytes) {
+        breakDownloadAfter.set(bytes);
+    }
+
+    /** Bytes of upgraded archives sent over HTTP since start (a resumed download adds only what was missing). */
+    public long archiveBytesServed() {
+        return archiveBytesServed.get();
     }
 
     public void unavailableRate(double rate) {
@@ -597,6 +609,15 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
                 }
                 out.write(buf, 0, n);
                 left -= n;
+                if (halfwayPoint != null) {
+                    long served = length - left;
+                    archiveBytesServed.addAndGet(n);
+                    long limit = breakDownloadAfter.get();
+                    if (limit >= 0 && served >= limit && breakDownloadAfter.compareAndSet(limit, -1)) {
+                        out.flush();
+                        throw new IOException("simulated connection loss after " + served + " bytes of the archive");
+                    }
+                }
                 if (!halfway && halfwayPoint != null && left <= length / 2) {
                     halfway = true;
                     out.flush();

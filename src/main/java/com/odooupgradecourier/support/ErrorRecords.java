@@ -35,13 +35,17 @@ public class ErrorRecords {
         r.put("customer_message", exchange.getProperty("customerMessage"));
         r.put("status_url", Secrets.maskUrl(exchange.getProperty("statusUrl", String.class)));
         r.put("failures", failures(error));
-        r.put("error", error == null ? null : error.getMessage());
+        r.put("error", describe(error));
         r.put("error_type", error == null ? null : error.getClass().getName());
         if (error instanceof TransientPlatformException t && t.getHttpStatus() > 0) {
             r.put("http_status", t.getHttpStatus());
         }
         r.put("what_to_do", advice(error, exchange));
         r.put("dump_now_at", exchange.getProperty("dumpPath"));
+        String archive = exchange.getProperty("archivePath", String.class);
+        if (archive != null && java.nio.file.Files.exists(java.nio.file.Path.of(archive))) {
+            r.put("archive_now_at", archive); // downloaded but not delivered: kept for a later delivery
+        }
         r.put("dump_sha256", exchange.getProperty("dumpSha256"));
         r.put("dump_size", exchange.getProperty("dumpSize"));
         r.put("failed_at", OffsetDateTime.now(ZoneOffset.UTC).toString());
@@ -51,7 +55,21 @@ public class ErrorRecords {
     /** A one-line summary for the log, masked like the record. */
     public String summary(Exchange exchange) {
         Throwable error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        return Secrets.mask(error == null ? "unknown error" : error.getMessage(), exchange.getProperty("requestKey", String.class));
+        return Secrets.mask(error == null ? "unknown error" : describe(error), exchange.getProperty("requestKey", String.class));
+    }
+
+    /** The error's message, and its root cause's where that says more (e.g. "Auth fail" under "Cannot connect"). */
+    static String describe(Throwable error) {
+        if (error == null) {
+            return null;
+        }
+        Throwable root = error;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = String.valueOf(error.getMessage());
+        return root == error || message.contains(String.valueOf(root.getMessage())) ? message
+                : message + " (cause: " + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
     }
 
     private static List<Map<String, Object>> failures(Throwable error) {
@@ -88,6 +106,11 @@ public class ErrorRecords {
         if (error instanceof UpgradeFailedException) {
             return "The platform could not upgrade this database: read customer_message and the request's status page, "
                     + "contact Odoo support with the request id if needed.";
+        }
+        if (error instanceof org.apache.camel.component.file.GenericFileOperationFailedException
+                || error instanceof com.jcraft.jsch.JSchException) {
+            return "An SFTP server refused the connection: check its address, the user's key, and the host key in the "
+                    + "known_hosts file (a changed host key may mean the server was replaced, or an attack).";
         }
         if (error instanceof TransientPlatformException) {
             return "The platform kept failing after every retry; it may be down. Drop the dump again later.";

@@ -1,0 +1,142 @@
+package com.odooupgradecourier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.odooupgradecourier.transfer.SshKeys;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** SFTP transfers against real servers: the simulator's, and a second MINA SSHD server as delivery target. */
+class SftpTransferTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int SIZE = 3 * 1024 * 1024;
+
+    @TempDir
+    Path tmp;
+    private CourierHarness courier;
+    private TestSftpServer target;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (courier != null) {
+            courier.close();
+        }
+        if (target != null) {
+            target.close();
+        }
+    }
+
+    @Test
+    void aDumpAboveTheThresholdGoesOverSftpWithItsOwnKeyPair() throws Exception {
+        courier = new CourierHarness(tmp).with("upgrade.sftp-threshold", "1MB").start();
+        Path dump = TestDumps.customFormat(tmp.resolve("staging/big.dump"), SIZE);
+        byte[] original = Files.readAllBytes(dump);
+        courier.dropFile(dump);
+        // the key pair exists while the request is in flight, readable by the owner only
+        await().atMost(Duration.ofSeconds(30)).until(() -> courier.simulator.calls("request_sftp_access") > 0);
+        Path key;
+        try (Stream<Path> keys = Files.walk(courier.data.resolve("keys"))) {
+            key = keys.filter(p -> p.getFileName().toString().equals("id_ed25519")).findFirst().orElseThrow();
+        }
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key))).isEqualTo("rw-------");
+
+        Path delivered = courier.out.resolve("upgraded_big.dump");
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(delivered));
+        assertThat(HttpsFlowTest.unzip(delivered).get("dump.sql")).isEqualTo(original);
+        assertThat(courier.simulator.calls("upload")).as("not over HTTPS").isZero();
+        assertThat(courier.simulator.sftpServer().bytesWritten()).isEqualTo(original.length);
+        assertThat(courier.data.resolve("known_hosts")).content().startsWith("[127.0.0.1]:" + courier.simulator.sftpPort() + " ");
+        await().atMost(Duration.ofSeconds(5)).until(() -> !Files.exists(key));
+    }
+
+    @Test
+    void aBrokenUploadResumesWithTheMissingBytesOnly() throws Exception {
+        courier = new CourierHarness(tmp).with("upgrade.transfer", "sftp").start();
+        courier.simulator.sftpServer().dropConnectionOnceAfter(SIZE / 3);
+        Path dump = TestDumps.customFormat(tmp.resolve("staging/flaky.dump"), SIZE);
+        byte[] original = Files.readAllBytes(dump);
+        courier.dropFile(dump);
+
+        Path delivered = courier.out.resolve("upgraded_flaky.dump");
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(delivered));
+        assertThat(HttpsFlowTest.unzip(delivered).get("dump.sql")).as("the stored file is identical").isEqualTo(original);
+        assertThat(courier.simulator.sftpServer().bytesWritten()).as("about the file size, not twice")
+                .isBetween((long) original.length, original.length * 5L / 4);
+    }
+
+    @Test
+    void aBrokenHttpDownloadResumesFromTheBytesOnDisk() throws Exception {
+        courier = new CourierHarness(tmp).start();
+        courier.simulator.breakDownloadOnceAfter(SIZE / 2);
+        Path dump = TestDumps.customFormat(tmp.resolve("staging/dl.dump"), SIZE);
+        byte[] original = Files.readAllBytes(dump);
+        courier.dropFile(dump);
+
+        Path delivered = courier.out.resolve("upgraded_dl.dump");
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(delivered));
+        assertThat(HttpsFlowTest.unzip(delivered).get("dump.sql")).isEqualTo(original);
+        assertThat(courier.simulator.archiveBytesServed()).as("resumed with Range, not downloaded twice")
+                .isBetween(Files.size(delivered), Files.size(delivered) * 5 / 4);
+    }
+
+    @Test
+    void aBrokenSftpDownloadResumesFromTheBytesOnDisk() throws Exception {
+        courier = new CourierHarness(tmp).with("upgrade.transfer", "https").with("upgrade.download", "sftp").start();
+        courier.simulator.sftpServer().dropConnectionOnceAfter(SIZE / 2);
+        Path dump = TestDumps.customFormat(tmp.resolve("staging/sdl.dump"), SIZE);
+        byte[] original = Files.readAllBytes(dump);
+        courier.dropFile(dump);
+
+        Path delivered = courier.out.resolve("upgraded_sdl.dump");
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(delivered));
+        assertThat(HttpsFlowTest.unzip(delivered).get("dump.sql")).isEqualTo(original);
+        // the server counts what it read from disk, read-ahead included: about the size, not twice
+        assertThat(courier.simulator.sftpServer().bytesRead()).isBetween(Files.size(delivered), Files.size(delivered) * 5 / 4);
+    }
+
+    @Test
+    void theArchiveIsDeliveredToAnSftpTargetWithStrictHostKeyChecking() throws Exception {
+        target = new TestSftpServer(Files.createDirectories(tmp.resolve("target")));
+        courier = new CourierHarness(tmp).with("courier.output-uri", target.uri("upgraded", target.knownHosts)).start();
+        Path dump = TestDumps.plainSql(tmp.resolve("staging/remote.sql"), 100);
+        byte[] original = Files.readAllBytes(dump);
+        courier.dropFile(dump);
+
+        Path delivered = target.root.resolve("upgraded/upgraded_remote.sql");
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(target.root.resolve("upgraded/upgraded_remote.sql.notes.html")));
+        assertThat(HttpsFlowTest.unzip(delivered).get("dump.sql")).isEqualTo(original);
+        try (Stream<Path> files = Files.list(target.root.resolve("upgraded"))) {
+            assertThat(files.map(p -> p.getFileName().toString())).as("no temporary name left")
+                    .containsExactlyInAnyOrder("upgraded_remote.sql", "upgraded_remote.sql.notes.html");
+        }
+    }
+
+    @Test
+    void aWrongHostKeyIsRefusedWithAClearRecordAndTheArchiveStaysLocal() throws Exception {
+        target = new TestSftpServer(Files.createDirectories(tmp.resolve("target")));
+        Path wrong = Files.writeString(tmp.resolve("wrong_known_hosts"), "[127.0.0.1]:" + target.port() + " "
+                + SshKeys.generate("impostor").publicKey());
+        courier = new CourierHarness(tmp).with("courier.output-uri", target.uri("upgraded", wrong)).start();
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/guarded.sql"), 100));
+
+        Path record = courier.failed.resolve("guarded.sql.error.json");
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(record));
+        JsonNode r = JSON.readTree(record.toFile());
+        assertThat(r.get("step").asText()).isEqualTo("deliver");
+        assertThat(r.get("error").asText()).containsIgnoringCase("hostkey");
+        assertThat(target.root.resolve("upgraded/upgraded_guarded.sql")).doesNotExist();
+        try (Stream<Path> local = Files.list(courier.data.resolve("downloads"))) {
+            assertThat(local.map(p -> p.getFileName().toString())).anyMatch(n -> n.endsWith(".archive"));
+        }
+        assertThat(r.get("archive_now_at").asText()).endsWith(".archive");
+    }
+}
