@@ -127,9 +127,7 @@ public final class CourierMain {
                 startSimulator(pc, dataDir);
             }
             requireSettings(pc);
-            DataSource store = Store.open(pc.resolveProperty("courier.store.url").orElse(""),
-                    pc.resolveProperty("courier.store.user").orElse(""),
-                    pc.resolveProperty("courier.store.password").orElse(""), dataDir);
+            DataSource store = openStore(pc, dataDir);
             context.getRegistry().bind("store", store);
             // sha256 of every dump in flight: the same dump dropped again is not sent a second time
             context.getRegistry().bind("dumpsInFlight", new JdbcMessageIdRepository(store, "dumps-in-flight"));
@@ -143,6 +141,18 @@ public final class CourierMain {
         context.getRegistry().bind("dumpInspector", new DumpInspector());
         context.getRegistry().bind("custody", new Custody());
         context.getRegistry().bind("errorRecords", new ErrorRecords());
+    }
+
+    private static DataSource openStore(PropertiesComponent pc, Path dataDir) {
+        String url = pc.resolveProperty("courier.store.url").orElse("");
+        try {
+            return Store.open(url, pc.resolveProperty("courier.store.user").orElse(""),
+                    pc.resolveProperty("courier.store.password").orElse(""), dataDir);
+        } catch (Exception e) {
+            throw new IllegalStateException("the store is not available (courier.store.url = "
+                    + (url.isBlank() ? "SQLite in " + dataDir : url) + "): " + e.getMessage()
+                    + ". Check that the database server runs and the settings are right; nothing was picked up.", e);
+        }
     }
 
     /** The data folder holds the store with the request keys, and the dumps: nobody else may read it. */

@@ -64,6 +64,9 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
     });
     private final Map<String, java.util.concurrent.CountDownLatch> holds = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> held = new ConcurrentHashMap<>();
+    private final Map<String, java.util.Deque<Injected>> injected = new ConcurrentHashMap<>();
+    private final AtomicInteger uploadsNow = new AtomicInteger();
+    private final AtomicInteger uploadsMax = new AtomicInteger();
     private final AtomicLong breakDownloadAfter = new AtomicLong(-1);
     private final AtomicLong archiveBytesServed = new AtomicLong();
     private HttpServer http;
@@ -185,6 +188,47 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         }
     }
 
+    /** An answer given instead of the real one (fault injection). */
+    private record Injected(int status, String contentType, String body) {
+    }
+
+    /**
+     * Fault injection: the next {@code times} calls of {@code method} (an API method, or {@code download}
+     * for the upgraded archive) are answered with this status, content type and body instead.
+     */
+    public void inject(String method, int times, int status, String contentType, String body) {
+        java.util.Deque<Injected> queue = injected.computeIfAbsent(method, m -> new java.util.concurrent.ConcurrentLinkedDeque<>());
+        for (int i = 0; i < times; i++) {
+            queue.add(new Injected(status, contentType, body));
+        }
+    }
+
+    private boolean answerInjected(HttpExchange ex, String method) throws IOException {
+        java.util.Deque<Injected> queue = injected.get(method);
+        Injected answer = queue == null ? null : queue.poll();
+        if (answer == null) {
+            return false;
+        }
+        drain(ex);
+        byte[] out = answer.body().getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", answer.contentType());
+        ex.sendResponseHeaders(answer.status(), out.length == 0 ? -1 : out.length);
+        if (out.length > 0) {
+            ex.getResponseBody().write(out);
+        }
+        return true;
+    }
+
+    /** The most HTTP uploads that were in progress at the same time. */
+    public int maxConcurrentUploads() {
+        return uploadsMax.get();
+    }
+
+    /** The keys of every request created: for tests that check none of them leaked. */
+    public List<String> keys() {
+        return requests.values().stream().map(r -> r.key).toList();
+    }
+
     /** Fault injection: the next archive download breaks (connection closed) after {@code bytes} bytes, once. */
     public void breakDownloadOnceAfter(long bytes) {
         breakDownloadAfter.set(bytes);
@@ -216,6 +260,9 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
                     sendHtml(ex, 503, "<html><head><title>503 Service Unavailable</title></head><body>"
                             + "<h1>503 Service Unavailable</h1><p>The server is temporarily unable to service your request."
                             + "</p></body></html>");
+                    return;
+                }
+                if (answerInjected(ex, method)) {
                     return;
                 }
                 api(ex, method);
@@ -338,6 +385,7 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         }
         Path part = r.uploadFile().resolveSibling(r.sharedFile() + ".upload." + Thread.currentThread().getId());
         long received = 0;
+        uploadsMax.accumulateAndGet(uploadsNow.incrementAndGet(), Math::max);
         try (OutputStream out = Files.newOutputStream(part)) {
             byte[] buf = new byte[1 << 16];
             boolean halfway = false;
@@ -353,6 +401,8 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         } catch (IOException e) {
             Files.deleteIfExists(part);
             throw e;
+        } finally {
+            uploadsNow.decrementAndGet();
         }
         if (expected >= 0 && received != expected) {
             Files.deleteIfExists(part);
@@ -548,7 +598,11 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
                             + r.target + ". Review the custom views listed below before going live.</p></body></html>");
                 }
             }
-            case "upgraded/archive" -> sendFile(ex, st.equals("done") ? r.upgradedFile() : null, "application/zip", "download-half");
+            case "upgraded/archive" -> {
+                if (!answerInjected(ex, "download")) {
+                    sendFile(ex, st.equals("done") ? r.upgradedFile() : null, "application/zip", "download-half");
+                }
+            }
             case "original/archive", "original/sql", "upgraded/sql" ->
                     sendFile(ex, Files.isRegularFile(r.uploadFile()) ? r.uploadFile() : null, "application/octet-stream", null);
             default -> sendHtml(ex, 404, "<html><body><h1>404 Not Found</h1></body></html>");

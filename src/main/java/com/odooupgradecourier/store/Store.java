@@ -74,6 +74,9 @@ public final class Store {
             config.setJournalMode(SQLiteConfig.JournalMode.WAL);
             config.setBusyTimeout(30_000);
             config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+            // transactions take the write lock when they begin: concurrent writers wait (busy timeout)
+            // instead of failing when a read turns into a write
+            config.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
             SQLiteDataSource sqlite = new SQLiteDataSource(config);
             sqlite.setUrl(jdbc);
             ds = sqlite;
