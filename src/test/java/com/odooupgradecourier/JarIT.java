@@ -45,6 +45,18 @@ class JarIT {
     }
 
     @Test
+    void anUnavailableStoreStopsTheStartWithAClearMessage() throws Exception {
+        Map<String, String> env = new java.util.HashMap<>(dirs());
+        env.putAll(Map.of("UPGRADE_CONTRACT", "M123456-abcdef", "UPGRADE_EMAIL", "a@example.com",
+                "COURIER_STORE_URL", "jdbc:postgresql://127.0.0.1:1/courier"));
+        Process p = start(List.of(), env);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isNotZero();
+        assertThat(Files.readString(tmp.resolve("out.log")))
+                .contains("the store is not available (courier.store.url = jdbc:postgresql://127.0.0.1:1/courier)");
+    }
+
+    @Test
     void theSimulatorDemoDeliversADroppedDump() throws Exception {
         Map<String, String> env = new java.util.HashMap<>(dirs());
         env.putAll(Map.of("SIMULATOR_HTTP_PORT", "0", "SIMULATOR_SFTP_PORT", "0", "UPGRADE_POLL_INTERVAL", "1",
