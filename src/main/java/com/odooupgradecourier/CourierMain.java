@@ -2,6 +2,11 @@ package com.odooupgradecourier;
 
 import com.odooupgradecourier.dump.DumpInspector;
 import com.odooupgradecourier.platform.Platform;
+import com.odooupgradecourier.service.Checks;
+import com.odooupgradecourier.service.DumpSettings;
+import com.odooupgradecourier.service.Notifications;
+import com.odooupgradecourier.service.Progress;
+import com.odooupgradecourier.service.StatusView;
 import com.odooupgradecourier.simulator.SimulatorConfig;
 import com.odooupgradecourier.simulator.UpgradePlatformSimulator;
 import com.odooupgradecourier.store.Store;
@@ -31,13 +36,16 @@ import org.slf4j.LoggerFactory;
 public final class CourierMain {
     private static final Logger LOG = LoggerFactory.getLogger(CourierMain.class);
     static final String USAGE = """
-            Usage: java -jar odoo-upgrade-courier.jar [--simulator] [--help]
+            Usage: java -jar odoo-upgrade-courier.jar [--simulator] [--once] [--help]
 
             Watches the drop folder (courier.drop-dir), sends each database dump through Odoo's Upgrade
             platform and delivers the upgraded archive to courier.output-uri.
 
               --simulator   start the built-in Upgrade platform simulator and use it instead of
                             upgrade.odoo.com (a complete demo on one machine)
+              --once        handle what is in the drop folder (and resume what is in flight), wait until
+                            each dump is delivered or failed, print a summary and exit: 0 when every
+                            dump was delivered, 1 otherwise (for cron and CI scripts)
               --help        print this help
 
             Settings are read from application.properties in the working directory; every key can be
@@ -69,10 +77,12 @@ public final class CourierMain {
 
     public static void main(String[] args) throws Exception {
         boolean sim = false;
+        boolean once = false;
         List<String> unknown = new ArrayList<>();
         for (String arg : args) {
             switch (arg) {
                 case "--simulator" -> sim = true;
+                case "--once" -> once = true;
                 case "--help", "-h" -> {
                     System.out.print(USAGE);
                     return;
@@ -86,6 +96,12 @@ public final class CourierMain {
         }
         CourierMain courier = new CourierMain(sim, Map.of());
         try {
+            if (once) {
+                courier.start();
+                int code = courier.runOnce();
+                courier.stop();
+                System.exit(code);
+            }
             courier.main.run();
         } catch (Exception e) {
             Throwable cause = e;
@@ -96,6 +112,62 @@ public final class CourierMain {
             System.exit(1);
         }
         System.exit(courier.main.getExitCode());
+    }
+
+    /**
+     * --once: waits until the drop folder holds nothing to take and every dump of this run (those in
+     * flight at start, those taken since) is delivered or failed; prints a summary; 0 when all delivered.
+     */
+    int runOnce() throws Exception {
+        DataSource store = context().getRegistry().lookupByNameAndType("store", DataSource.class);
+        PropertiesComponent pc = context().getPropertiesComponent();
+        Path drop = Path.of(pc.resolveProperty("courier.drop-dir").orElse("drop"));
+        java.util.regex.Pattern ignored = java.util.regex.Pattern.compile(pc.resolveProperty("courier.ignore-pattern").orElse("^\\..*$"));
+        java.util.Set<String> before = new java.util.HashSet<>();
+        java.util.Set<String> ours = new java.util.HashSet<>();
+        try (var c = store.getConnection(); var rs = c.createStatement().executeQuery("select id, step from dumps")) {
+            while (rs.next()) {
+                before.add(rs.getString(1));
+                if (!List.of("delivered", "failed").contains(rs.getString(2))) {
+                    ours.add(rs.getString(1));
+                }
+            }
+        }
+        int quiet = 0;
+        List<String[]> rows = List.of();
+        while (quiet < 3) {
+            java.util.concurrent.TimeUnit.SECONDS.sleep(1);
+            long waiting;
+            try (var files = java.nio.file.Files.list(drop)) {
+                waiting = files.filter(java.nio.file.Files::isRegularFile)
+                        .filter(f -> !ignored.matcher(f.getFileName().toString()).matches()).count();
+            } catch (java.nio.file.NoSuchFileException e) {
+                waiting = 0;
+            }
+            rows = new ArrayList<>();
+            try (var c = store.getConnection(); var rs = c.createStatement().executeQuery(
+                    "select id, file_name, step, request_id, delivered_to, last_error, path from dumps order by created_at")) {
+                while (rs.next()) {
+                    if (ours.contains(rs.getString(1)) || !before.contains(rs.getString(1))) {
+                        rows.add(new String[] {rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6),
+                                rs.getString(7)});
+                    }
+                }
+            }
+            boolean finished = rows.stream().allMatch(r -> r[1].equals("delivered") || r[1].equals("failed"));
+            quiet = waiting == 0 && finished ? quiet + 1 : 0;
+        }
+        long delivered = rows.stream().filter(r -> r[1].equals("delivered")).count();
+        System.out.println();
+        System.out.println("Odoo Upgrade Courier --once: " + rows.size() + " dump(s), " + delivered + " delivered, "
+                + (rows.size() - delivered) + " failed");
+        for (String[] r : rows) {
+            System.out.println(r[1].equals("delivered")
+                    ? "  delivered  " + r[0] + " -> " + r[3] + " (request " + r[2] + ")"
+                    : "  FAILED     " + r[0] + ": " + r[4] + " (the dump and its error record are in "
+                    + pc.resolveProperty("courier.failed-dir").orElse("failed") + ")");
+        }
+        return delivered == rows.size() ? 0 : 1;
     }
 
     /** Starts without blocking (tests); {@link #stop()} ends it. */
@@ -140,6 +212,19 @@ public final class CourierMain {
         context.getRegistry().bind("resumableDownload", new com.odooupgradecourier.transfer.ResumableDownload());
         context.getRegistry().bind("dumpInspector", new DumpInspector());
         context.getRegistry().bind("custody", new Custody());
+        Progress progress = new Progress(Long.parseLong(pc.resolveProperty("courier.progress-interval").orElse("30").trim()));
+        context.getRegistry().bind("progress", progress);
+        context.getRegistry().bind("metricsRegistry", metrics(progress));
+        context.getRegistry().bind("statusView", new StatusView(progress));
+        Map<String, String> defaults = new java.util.LinkedHashMap<>();
+        for (String key : List.of("contract", "email", "target", "aim", "timezone")) {
+            defaults.put(key, pc.resolveProperty("upgrade." + key).orElse(""));
+        }
+        context.getRegistry().bind("dumpSettings", new DumpSettings(defaults));
+        context.getRegistry().bind("notifications", new Notifications(pc.resolveProperty("courier.output-uri").orElse(""),
+                pc.resolveProperty("courier.failed-dir").orElse("failed")));
+        context.getRegistry().bind("storeCheck", new Checks.StoreCheck(context.getRegistry().lookupByNameAndType("store", DataSource.class)));
+        context.getRegistry().bind("dropFolderCheck", new Checks.DropFolderCheck(Path.of(paths.apply("courier.drop-dir"))));
         context.getRegistry().bind("errorRecords", new ErrorRecords());
     }
 
@@ -153,6 +238,18 @@ public final class CourierMain {
                     + (url.isBlank() ? "SQLite in " + dataDir : url) + "): " + e.getMessage()
                     + ". Check that the database server runs and the settings are right; nothing was picked up.", e);
         }
+    }
+
+    /**
+     * The one meter registry: Camel's metrics, the routes' counters (micrometer:counter:courier.dumps.*) and
+     * the bytes moved, all served by /observe/metrics.
+     */
+    private static io.micrometer.core.instrument.MeterRegistry metrics(Progress progress) {
+        var registry = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+                io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+        io.micrometer.core.instrument.FunctionCounter.builder("courier.bytes.transferred", progress, Progress::bytesTransferred)
+                .description("bytes of dumps uploaded and archives downloaded").baseUnit("bytes").register(registry);
+        return registry;
     }
 
     /** The data folder holds the store with the request keys, and the dumps: nobody else may read it. */

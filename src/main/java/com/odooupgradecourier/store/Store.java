@@ -47,6 +47,9 @@ public final class Store {
               last_error       TEXT,
               delivered_to     TEXT,
               request_created_millis BIGINT,
+              elapsed          VARCHAR(32),
+              estimated_time   VARCHAR(32),
+              status_url       TEXT,
               created_at       TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
               updated_at       TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
             )""",

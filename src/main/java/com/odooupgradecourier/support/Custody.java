@@ -22,6 +22,7 @@ public class Custody {
         Path dir = Files.createDirectories(Path.of(failedDir));
         Path target = freeName(dir, fileName);
         Files.move(source, target, StandardCopyOption.ATOMIC_MOVE);
+        moveSidecar(source, target);
         deleteIfEmpty(source.getParent());
         return target.toString();
     }
@@ -38,6 +39,7 @@ public class Custody {
         Path dir = Files.createDirectories(Path.of(archiveDir).resolve(dumpId));
         Path target = dir.resolve(source.getFileName());
         Files.move(source, target, StandardCopyOption.ATOMIC_MOVE);
+        moveSidecar(source, target);
         deleteIfEmpty(source.getParent());
         return target.toString();
     }
@@ -46,6 +48,7 @@ public class Custody {
     public void delete(@ExchangeProperty("dumpPath") String dumpPath) throws IOException {
         Path source = Path.of(dumpPath);
         Files.deleteIfExists(source);
+        Files.deleteIfExists(Path.of(dumpPath + ".properties"));
         deleteIfEmpty(source.getParent());
     }
 
@@ -61,6 +64,14 @@ public class Custody {
             if (p != null) {
                 Files.deleteIfExists(Path.of(p));
             }
+        }
+    }
+
+    /** A dump's own settings ({@code <dump>.properties}) stay with it. */
+    private static void moveSidecar(Path dump, Path movedTo) throws IOException {
+        Path sidecar = Path.of(dump + ".properties");
+        if (Files.exists(sidecar)) {
+            Files.move(sidecar, Path.of(movedTo + ".properties"), StandardCopyOption.ATOMIC_MOVE);
         }
     }
 

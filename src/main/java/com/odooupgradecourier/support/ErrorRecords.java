@@ -59,7 +59,7 @@ public class ErrorRecords {
     }
 
     /** The error's message, and its root cause's where that says more (e.g. "Auth fail" under "Cannot connect"). */
-    static String describe(Throwable error) {
+    public static String describe(Throwable error) {
         if (error == null) {
             return null;
         }

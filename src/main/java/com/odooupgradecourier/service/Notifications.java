@@ -1,0 +1,56 @@
+package com.odooupgradecourier.service;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.odooupgradecourier.support.ErrorRecords;
+import com.odooupgradecourier.support.Secrets;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.camel.Exchange;
+
+/** The JSON event sent to {@code courier.notify-uri} when a dump is delivered or fails. */
+public class Notifications {
+    private final ObjectMapper json = new ObjectMapper();
+    private final String outputUri;
+    private final String failedDir;
+
+    public Notifications(String outputUri, String failedDir) {
+        this.outputUri = outputUri;
+        this.failedDir = failedDir;
+    }
+
+    public String delivered(Exchange exchange) throws JsonProcessingException {
+        Map<String, Object> e = common(exchange, "delivered");
+        e.put("archive", Secrets.maskUrl(outputUri) + " " + exchange.getProperty("deliveredName"));
+        return render(exchange, e);
+    }
+
+    public String failed(Exchange exchange) throws JsonProcessingException {
+        Map<String, Object> e = common(exchange, "failed");
+        e.put("step", exchange.getProperty("step"));
+        e.put("error", ErrorRecords.describe(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class)));
+        e.put("error_record", failedDir + "/" + exchange.getMessage().getHeader(Exchange.FILE_NAME, String.class));
+        e.put("dump_now_at", exchange.getProperty("dumpPath"));
+        return render(exchange, e);
+    }
+
+    private static Map<String, Object> common(Exchange exchange, String outcome) {
+        Map<String, Object> e = new LinkedHashMap<>();
+        e.put("event", "dump-" + outcome);
+        e.put("outcome", outcome);
+        e.put("dump", exchange.getProperty("fileName"));
+        e.put("request_id", exchange.getProperty("requestId"));
+        e.put("target", exchange.getProperty("target"));
+        e.put("aim", exchange.getProperty("aim"));
+        e.put("state", exchange.getProperty("state"));
+        e.put("customer_message", exchange.getProperty("customerMessage"));
+        e.put("at", OffsetDateTime.now(ZoneOffset.UTC).toString());
+        return e;
+    }
+
+    private String render(Exchange exchange, Map<String, Object> event) throws JsonProcessingException {
+        return Secrets.mask(json.writeValueAsString(event), exchange.getProperty("requestKey", String.class));
+    }
+}
