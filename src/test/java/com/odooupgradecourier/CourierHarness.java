@@ -53,6 +53,18 @@ public final class CourierHarness implements AutoCloseable {
         overrides.put("courier.output-uri", "file:" + out);
         overrides.put("courier.failed-dir", failed.toString());
         overrides.put("courier.data-dir", data.toString());
+        overrides.put("courier.http-port", String.valueOf(freePort()));
+    }
+
+    static int freePort() throws java.io.IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** The base URL of the status page, API, health and metrics. */
+    public String http() {
+        return "http://127.0.0.1:" + overrides.get("courier.http-port");
     }
 
     public CourierHarness with(String key, String value) {

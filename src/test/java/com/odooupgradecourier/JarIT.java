@@ -27,7 +27,7 @@ class JarIT {
         Process help = start(List.of("--help"), Map.of());
         assertThat(help.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(help.exitValue()).isZero();
-        assertThat(Files.readString(tmp.resolve("out.log"))).contains("--simulator", "--help", "UPGRADE_CONTRACT");
+        assertThat(Files.readString(tmp.resolve("out.log"))).contains("--simulator", "--once", "--help", "UPGRADE_CONTRACT");
 
         Process bad = start(List.of("--frobnicate"), Map.of());
         assertThat(bad.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -42,6 +42,29 @@ class JarIT {
         assertThat(p.exitValue()).isNotZero();
         assertThat(Files.readString(tmp.resolve("out.log")))
                 .contains("missing settings: upgrade.contract (UPGRADE_CONTRACT), upgrade.email (UPGRADE_EMAIL)");
+    }
+
+    @Test
+    void onceExitsZeroWhenEveryDumpIsDeliveredAndNonZeroWhenOneFailed() throws Exception {
+        try (CourierHarness h = new CourierHarness(tmp.resolve("once"))) {
+            java.util.Map<String, String> env = CourierProcess.env(h);
+            h.dropFile(TestDumps.plainSql(tmp.resolve("staging/first.sql"), 10));
+            h.dropFile(TestDumps.plainSql(tmp.resolve("staging/second.sql"), 20));
+            Process ok = CourierProcess.start(tmp.resolve("once-ok.log"), List.of("--once"), env).process();
+            assertThat(ok.waitFor(120, TimeUnit.SECONDS)).isTrue();
+            assertThat(ok.exitValue()).isZero();
+            assertThat(Files.readString(tmp.resolve("once-ok.log"))).contains("2 dump(s), 2 delivered, 0 failed",
+                    "delivered  first.sql -> upgraded_first.sql", "delivered  second.sql -> upgraded_second.sql");
+            assertThat(h.out.resolve("upgraded_first.sql")).exists();
+
+            h.dropFile(TestDumps.plainSql(tmp.resolve("staging/third.sql"), 30));
+            Files.writeString(h.drop.resolve("broken.sql"), "this is no dump");
+            Process bad = CourierProcess.start(tmp.resolve("once-bad.log"), List.of("--once"), env).process();
+            assertThat(bad.waitFor(120, TimeUnit.SECONDS)).isTrue();
+            assertThat(bad.exitValue()).isEqualTo(1);
+            assertThat(Files.readString(tmp.resolve("once-bad.log"))).contains("2 dump(s), 1 delivered, 1 failed",
+                    "FAILED     broken.sql: not a database dump");
+        }
     }
 
     @Test
@@ -78,7 +101,7 @@ class JarIT {
 
     private Map<String, String> dirs() throws Exception {
         Files.createDirectories(tmp.resolve("drop"));
-        return Map.of("COURIER_DROP_DIR", tmp.resolve("drop").toString(), "COURIER_OUTPUT_URI", "file:" + tmp.resolve("out"),
+        return Map.of("COURIER_HTTP_PORT", String.valueOf(CourierHarness.freePort()), "COURIER_DROP_DIR", tmp.resolve("drop").toString(), "COURIER_OUTPUT_URI", "file:" + tmp.resolve("out"),
                 "COURIER_FAILED_DIR", tmp.resolve("failed").toString(), "COURIER_DATA_DIR", tmp.resolve("data").toString());
     }
 

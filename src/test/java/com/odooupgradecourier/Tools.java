@@ -15,6 +15,20 @@ public final class Tools {
     private Tools() {
     }
 
+    /** Runs a program to its end and returns what it printed; a non-zero exit fails the test. */
+    public static String run(String... command) throws Exception {
+        Path errors = Files.createTempFile("tool", ".err");
+        try {
+            Process p = new ProcessBuilder(command).redirectError(errors.toFile()).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            int code = p.waitFor();
+            assertThat(code).as("%s failed: %s", command[0], Files.readString(errors)).isZero();
+            return out;
+        } finally {
+            Files.deleteIfExists(errors);
+        }
+    }
+
     public static void require(String program) {
         boolean found = false;
         for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import com.odooupgradecourier.Tools;
 
 /** The simulator answers as the platform's documentation says, over real HTTP. */
 class SimulatorApiTest {
@@ -155,18 +156,18 @@ class SimulatorApiTest {
 
     @Test
     void theDocsCurlCommandsWorkButForTheHost() throws Exception {
-        com.odooupgradecourier.Tools.require("curl");
+        Tools.require("curl");
         Path dump = Files.writeString(tmp.resolve("openchs.70.cdump"), "PGDMP curl upload");
         String createUrl = sim.apiUrl() + "/create";
-        String created = run("curl", "-sS", createUrl + "?contract=" + SimulatorConfig.DEMO_CONTRACT
+        String created = Tools.run("curl", "-sS", createUrl + "?contract=" + SimulatorConfig.DEMO_CONTRACT
                 + "&aim=test&target=17.0&email=john.doe@example.com&filename=db_name.dump");
         JsonNode answer = JSON.readTree(created);
         String params = "key=" + answer.at("/request/key").asText() + "&request=" + answer.at("/request/id").asText();
-        String uploaded = run("curl", "-H", "Content-Type: application/octet-stream", "--data-binary", "@" + dump,
+        String uploaded = Tools.run("curl", "-H", "Content-Type: application/octet-stream", "--data-binary", "@" + dump,
                 sim.apiUrl() + "/upload?" + params);
         assertThat(JSON.readTree(uploaded).get("failures")).isEmpty();
-        assertThat(JSON.readTree(run("curl", "-sS", sim.apiUrl() + "/process?" + params)).get("failures")).isEmpty();
-        assertThat(JSON.readTree(run("curl", "-sS", sim.apiUrl() + "/status?" + params)).at("/request/filename").asText())
+        assertThat(JSON.readTree(Tools.run("curl", "-sS", sim.apiUrl() + "/process?" + params)).get("failures")).isEmpty();
+        assertThat(JSON.readTree(Tools.run("curl", "-sS", sim.apiUrl() + "/status?" + params)).at("/request/filename").asText())
                 .isEqualTo("db_name.dump");
     }
 
@@ -185,13 +186,5 @@ class SimulatorApiTest {
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json");
         return JSON.readTree(r.body());
-    }
-
-    static String run(String... command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(false).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as("%s failed: %s", command[0], err).isZero();
-        return out;
     }
 }

@@ -122,8 +122,8 @@ class SimulatorSftpTest {
         Tools.require("ssh-keygen");
         Tools.require("curl");
         Path key = tmp.resolve("id_ed25519");
-        SimulatorApiTest.run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "openssh-test", "-f", key.toString());
-        String answer = SimulatorApiTest.run("curl", "-sS", sim.apiUrl() + "/request_sftp_access?" + auth,
+        Tools.run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "openssh-test", "-f", key.toString());
+        String answer = Tools.run("curl", "-sS", sim.apiUrl() + "/request_sftp_access?" + auth,
                 "-F", "ssh_keys=@" + key + ".pub");
         JsonNode access = JSON.readTree(answer).get("request");
         byte[] content = new byte[200_000];
@@ -135,7 +135,7 @@ class SimulatorSftpTest {
         List<String> command = new java.util.ArrayList<>(List.of(access.get("sample_command").asText().split(" ")));
         command.addAll(1, List.of("-b", batch.toString(), "-i", key.toString(), "-o", "StrictHostKeyChecking=no",
                 "-o", "UserKnownHostsFile=" + tmp.resolve("known_hosts"), "-o", "BatchMode=yes"));
-        String out = SimulatorApiTest.run(command.toArray(String[]::new));
+        String out = Tools.run(command.toArray(String[]::new));
         assertThat(out).contains("big_db.dump");
         assertThat(tmp.resolve("sim").resolve(request.get("id").asText()).resolve("sftp/big_db.dump")).hasBinaryContent(content);
         assertThat(sim.sftpServer().bytesWritten()).as("resumed, not sent again").isEqualTo(200_000);
