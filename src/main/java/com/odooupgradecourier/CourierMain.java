@@ -46,6 +46,9 @@ public final class CourierMain {
               --once        handle what is in the drop folder (and resume what is in flight), wait until
                             each dump is delivered or failed, print a summary and exit: 0 when every
                             dump was delivered, 1 otherwise (for cron and CI scripts)
+              --simulator-only
+                            run only the built-in simulator (simulator.* settings), e.g. to try the
+                            platform's API with curl and sftp, or to benchmark against it
               --help        print this help
 
             Settings are read from application.properties in the working directory; every key can be
@@ -83,6 +86,10 @@ public final class CourierMain {
             switch (arg) {
                 case "--simulator" -> sim = true;
                 case "--once" -> once = true;
+                case "--simulator-only" -> {
+                    runSimulatorOnly();
+                    return;
+                }
                 case "--help", "-h" -> {
                     System.out.print(USAGE);
                     return;
@@ -112,6 +119,30 @@ public final class CourierMain {
             System.exit(1);
         }
         System.exit(courier.main.getExitCode());
+    }
+
+    /** --simulator-only: the simulator alone, until the process is stopped. */
+    private static void runSimulatorOnly() throws Exception {
+        java.util.Properties file = new java.util.Properties();
+        Path props = Path.of("application.properties");
+        if (java.nio.file.Files.exists(props)) {
+            try (var in = java.nio.file.Files.newBufferedReader(props)) {
+                file.load(in);
+            }
+        }
+        java.util.function.Function<String, String> lookup = key -> {
+            String env = System.getenv(key.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_'));
+            String value = env != null ? env : file.getProperty(key);
+            return value == null || value.isBlank() ? null : value.trim();
+        };
+        SimulatorConfig config = SimulatorConfig.from(lookup);
+        if (lookup.apply("simulator.storage-dir") == null) {
+            config.storageDir(Path.of(java.util.Objects.requireNonNullElse(lookup.apply("courier.data-dir"), "data"), "simulator"));
+        }
+        UpgradePlatformSimulator simulator = new UpgradePlatformSimulator(config).start();
+        System.out.println("SIMULATOR " + simulator.apiUrl() + " sftp-port=" + simulator.sftpPort());
+        Runtime.getRuntime().addShutdownHook(new Thread(simulator::close));
+        new java.util.concurrent.CountDownLatch(1).await();
     }
 
     /**
