@@ -97,7 +97,8 @@ for size in "${SIZES[@]}"; do
 
   # curl: HTTPS upload, then download of the upgraded archive
   read -r id key < <(create "curl-$size.dump")
-  t0=$(now_ms); curl -sS -o /dev/null -H 'Content-Type: application/octet-stream' --data-binary "@$src" "$API/upload?$(auth "$id" "$key")"; t1=$(now_ms)
+  # curl --data-binary reads the whole file into memory first (and refuses 2 GB): -T streams it, as the service does
+  t0=$(now_ms); curl -sS -o /dev/null -X POST -H 'Expect:' -H 'Content-Type: application/octet-stream' -T "$src" "$API/upload?$(auth "$id" "$key")"; t1=$(now_ms)
   curl_up=$((t1 - t0))
   curl -sS -o /dev/null "$API/process?$(auth "$id" "$key")"; wait_done "$id" "$key"
   url=$(curl -sS "$API/status?$(auth "$id" "$key")" | jq -r .request.upgraded_dump_url)

@@ -131,7 +131,7 @@ public final class CourierMain {
             }
         }
         java.util.function.Function<String, String> lookup = key -> {
-            String env = System.getenv(key.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_'));
+            String env = System.getenv(envName(key));
             String value = env != null ? env : file.getProperty(key);
             return value == null || value.isBlank() ? null : value.trim();
         };
@@ -305,11 +305,16 @@ public final class CourierMain {
         LOG.info("Demo mode: using the built-in simulator at {} instead of the real platform", platformSimulator.apiUrl());
     }
 
+    /** The environment variable that overrides a key: upgrade.api-url -> UPGRADE_API_URL. */
+    static String envName(String key) {
+        return key.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
     private static void requireSettings(PropertiesComponent pc) {
         List<String> missing = new ArrayList<>();
         for (String key : List.of("upgrade.api-url", "upgrade.contract", "upgrade.email", "upgrade.target", "upgrade.aim")) {
             if (pc.resolveProperty(key).filter(s -> !s.isBlank()).isEmpty()) {
-                missing.add(key + " (" + key.toUpperCase().replace('.', '_').replace('-', '_') + ")");
+                missing.add(key + " (" + envName(key) + ")");
             }
         }
         if (!missing.isEmpty()) {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,24 +14,12 @@ import java.util.Random;
 import java.util.zip.GZIPOutputStream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Every kind of file a user may drop: each ends delivered or in a clear record, and is never lost. */
-class BadInputTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
+class BadInputTest extends CourierTestSupport {
 
-    @TempDir
-    Path tmp;
-    private CourierHarness courier;
 
-    @AfterEach
-    void stop() throws Exception {
-        if (courier != null) {
-            courier.close();
-        }
-    }
 
     @Test
     void filesThatAreNoDumpAreRejectedBeforeAnythingIsSent() throws Exception {
@@ -112,11 +99,6 @@ class BadInputTest {
         assertThat(courier.simulator.calls("create")).isEqualTo(20);
     }
 
-    private JsonNode awaitRecord(String dumpName) throws Exception {
-        Path record = courier.failed.resolve(dumpName + ".error.json");
-        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(record));
-        return JSON.readTree(record.toFile());
-    }
 
     static byte[] gzip(String text) throws Exception {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();

@@ -4,30 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.odooupgradecourier.simulator.SimulatorConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** One request per dump, timeouts, what happens to a dump after delivery, and the PostgreSQL store. */
-class DurableStateTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
+class DurableStateTest extends CourierTestSupport {
 
-    @TempDir
-    Path tmp;
-    private CourierHarness courier;
 
-    @AfterEach
-    void stop() throws Exception {
-        if (courier != null) {
-            courier.close();
-        }
-    }
 
     @Test
     void theSameDumpDroppedAgainWhileInFlightIsNotSentTwice() throws Exception {

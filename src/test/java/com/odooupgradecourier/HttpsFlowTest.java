@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -18,24 +17,12 @@ import java.util.Map;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The whole flow over HTTPS against the real simulator: drop → create → upload → process → poll → deliver. */
-class HttpsFlowTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
+class HttpsFlowTest extends CourierTestSupport {
 
-    @TempDir
-    Path tmp;
-    private CourierHarness courier;
 
-    @AfterEach
-    void stop() throws Exception {
-        if (courier != null) {
-            courier.close();
-        }
-    }
 
     @Test
     void aDroppedDumpIsDeliveredUpgradedAndKept() throws Exception {
@@ -158,11 +145,6 @@ class HttpsFlowTest {
         assertThat((long) entries.get("dump.sql").length).as("the complete file was sent").isEqualTo(finalSize);
     }
 
-    private JsonNode awaitRecord(String dumpName) throws Exception {
-        Path record = courier.failed.resolve(dumpName + ".error.json");
-        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(record));
-        return JSON.readTree(record.toFile());
-    }
 
     private static String step(CourierHarness c) {
         return c.store().queryForObject("select step from dumps", String.class);

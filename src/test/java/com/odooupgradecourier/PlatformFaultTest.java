@@ -4,29 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Platform and network faults, injected into the real simulator: retried when they may pass, final otherwise. */
-class PlatformFaultTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
+class PlatformFaultTest extends CourierTestSupport {
     private static final String HTML_503 = "<html><head><title>503 Service Unavailable</title></head><body>down for maintenance</body></html>";
 
-    @TempDir
-    Path tmp;
-    private CourierHarness courier;
 
-    @AfterEach
-    void stop() throws Exception {
-        if (courier != null) {
-            courier.close();
-        }
-    }
 
     @Test
     void faultsThatMayPassAreRetriedUntilTheyDo() throws Exception {
@@ -145,9 +132,4 @@ class PlatformFaultTest {
         assertThat(HttpsFlowTest.unzip(archive)).containsKey("dump.sql");
     }
 
-    private JsonNode awaitRecord(String dumpName) throws Exception {
-        Path record = courier.failed.resolve(dumpName + ".error.json");
-        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(record));
-        return JSON.readTree(record.toFile());
-    }
 }

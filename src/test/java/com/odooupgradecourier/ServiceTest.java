@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,25 +13,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** What the people running the service see: health, metrics, the status API and page, notifications, per-dump settings. */
-class ServiceTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
+class ServiceTest extends CourierTestSupport {
     private final HttpClient http = HttpClient.newHttpClient();
 
-    @TempDir
-    Path tmp;
-    private CourierHarness courier;
 
-    @AfterEach
-    void stop() throws Exception {
-        if (courier != null) {
-            courier.close();
-        }
-    }
 
     @Test
     void healthMetricsAndTheStatusApiFollowADumpThroughItsSteps() throws Exception {

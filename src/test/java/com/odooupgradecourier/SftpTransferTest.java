@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.odooupgradecourier.transfer.SshKeys;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,23 +12,15 @@ import java.time.Duration;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** SFTP transfers against real servers: the simulator's, and a second MINA SSHD server as delivery target. */
-class SftpTransferTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
+class SftpTransferTest extends CourierTestSupport {
     private static final int SIZE = 3 * 1024 * 1024;
 
-    @TempDir
-    Path tmp;
-    private CourierHarness courier;
     private TestSftpServer target;
 
     @AfterEach
-    void stop() throws Exception {
-        if (courier != null) {
-            courier.close();
-        }
+    void stopTarget() throws Exception {
         if (target != null) {
             target.close();
         }
