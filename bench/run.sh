@@ -19,14 +19,15 @@ UPGRADE_SECONDS=1   # the simulator's own "upgrade" time: 0 s pending + 1 s proc
 
 JAR=target/odoo-upgrade-courier.jar
 [ -f "$JAR" ] || mvn -B -q package -DskipTests
-for tool in curl jq sftp ssh-keygen python3 numfmt; do command -v "$tool" >/dev/null || { echo "bench: $tool is missing" >&2; exit 2; }; done
+for tool in curl jq sftp ssh-keygen numfmt; do command -v "$tool" >/dev/null || { echo "bench: $tool is missing" >&2; exit 2; }; done
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/courier-bench.XXXXXX")
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { # a port nothing listens on
+  local p; while :; do p=$((20000 + RANDOM % 40000)); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; }
 now_ms() { date +%s%3N; }
 # "HH:MM:SS.mmm" at the start of the first log line matching $2 in file $1, as milliseconds of the day
 log_ms() {
