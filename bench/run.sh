@@ -161,6 +161,6 @@ mkdir -p "$(dirname "$OUT")"
   printf '%s\n' "${ROWS[@]}"
   echo
   echo "Peak resident memory of the service over all runs: $((PEAK_RSS / 1024)) MB."
-  [ -f docs/benchmark-notes.md ] && { echo; cat docs/benchmark-notes.md; }
+  [ "$OUT" = docs/benchmarks.md ] && [ -f docs/benchmark-notes.md ] && { echo; cat docs/benchmark-notes.md; }
 } >"$OUT"
 cat "$OUT"
