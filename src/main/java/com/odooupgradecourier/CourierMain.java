@@ -296,6 +296,8 @@ public final class CourierMain {
         }
         platformSimulator = new UpgradePlatformSimulator(config).start();
         pc.addOverrideProperty("upgrade.api-url", platformSimulator.apiUrl());
+        // the simulator upgrades in seconds: poll it at its own pace, not the platform's
+        pc.resolveProperty("simulator.poll-interval").ifPresent(v -> pc.addOverrideProperty("upgrade.poll-interval", v));
         if (pc.resolveProperty("upgrade.contract").filter(s -> !s.isBlank()).isEmpty()) {
             pc.addOverrideProperty("upgrade.contract", SimulatorConfig.DEMO_CONTRACT);
         }
