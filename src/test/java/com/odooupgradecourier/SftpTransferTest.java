@@ -130,4 +130,19 @@ class SftpTransferTest extends CourierTestSupport {
         }
         assertThat(r.get("archive_now_at").asText()).endsWith(".archive");
     }
+
+    @Test
+    void aRefusedSftpLoginIsFinalAndNamesTheCause() throws Exception {
+        target = new TestSftpServer(Files.createDirectories(tmp.resolve("target")));
+        Path stranger = Files.write(tmp.resolve("stranger_ed25519"), SshKeys.generate("stranger").privateKey());
+        String uri = target.uri("upgraded", target.knownHosts).replace(target.privateKey.toString(), stranger.toString());
+        courier = new CourierHarness(tmp).with("courier.output-uri", uri).start();
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/locked.sql"), 10));
+
+        JsonNode r = awaitRecord("locked.sql");
+        assertThat(r.get("step").asText()).isEqualTo("deliver");
+        assertThat(r.get("error").asText()).containsIgnoringCase("auth");
+        assertThat(r.get("what_to_do").asText()).contains("SFTP server refused");
+        assertThat(Path.of(r.get("archive_now_at").asText())).exists();
+    }
 }
