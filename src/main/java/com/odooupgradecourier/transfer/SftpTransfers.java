@@ -148,24 +148,16 @@ public class SftpTransfers {
     public long remoteSize(@ExchangeProperty("sftpHost") String host, @ExchangeProperty("sftpPort") int port,
                            @ExchangeProperty("sftpUser") String user, @ExchangeProperty("privateKeyFile") String privateKey,
                            @ExchangeProperty("remoteFile") String remoteFile) throws Exception {
-        Session session = connect(host, port, user, privateKey);
-        try {
-            ChannelSftp sftp = (ChannelSftp) session.openChannel("sftp");
-            sftp.connect(TIMEOUT_MS);
+        return withSftp(host, port, user, privateKey, sftp -> {
             try {
-                SftpATTRS attrs = sftp.stat(remoteFile);
-                return attrs.getSize();
+                return sftp.stat(remoteFile).getSize();
             } catch (SftpException e) {
                 if (e.id == ChannelSftp.SSH_FX_NO_SUCH_FILE) {
-                    return 0;
+                    return 0L;
                 }
                 throw new IOException("cannot read the size of " + remoteFile + ": " + e.getMessage(), e);
-            } finally {
-                sftp.disconnect();
             }
-        } finally {
-            session.disconnect();
-        }
+        });
     }
 
     /**
@@ -194,11 +186,7 @@ public class SftpTransfers {
             throws Exception {
         Path part = Path.of(target + ".part");
         Files.createDirectories(part.getParent());
-        Session session = connect(host, port, user, privateKey);
-        try {
-            ChannelSftp sftp = (ChannelSftp) session.openChannel("sftp");
-            sftp.setBulkRequests(BULK_REQUESTS);
-            sftp.connect(TIMEOUT_MS);
+        withSftp(host, port, user, privateKey, sftp -> {
             try {
                 long total = sftp.stat(remoteFile).getSize();
                 long have = Files.exists(part) ? Files.size(part) : 0;
@@ -218,8 +206,26 @@ public class SftpTransfers {
                 }
                 Files.move(part, Path.of(target), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                         java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                return null;
             } catch (SftpException e) {
                 throw new IOException("SFTP download of " + remoteFile + " failed: " + e.getMessage(), e);
+            }
+        });
+    }
+
+    private interface SftpWork<T> {
+        T run(ChannelSftp sftp) throws Exception;
+    }
+
+    /** One SFTP session to the platform (strict host key, the request's key), closed whatever happens. */
+    private <T> T withSftp(String host, int port, String user, String privateKey, SftpWork<T> work) throws Exception {
+        Session session = connect(host, port, user, privateKey);
+        try {
+            ChannelSftp sftp = (ChannelSftp) session.openChannel("sftp");
+            sftp.setBulkRequests(BULK_REQUESTS);
+            sftp.connect(TIMEOUT_MS);
+            try {
+                return work.run(sftp);
             } finally {
                 sftp.disconnect();
             }
