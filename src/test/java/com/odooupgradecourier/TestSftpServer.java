@@ -22,17 +22,28 @@ public final class TestSftpServer implements AutoCloseable {
     public final Path privateKey;
     public final Path knownHosts;
     public final String user = "deliver";
-    private final SshServer server = SshServer.setUpDefaultServer();
+    private final Path dir;
+    private final PublicKey allowed;
+    private SshServer server;
 
     public TestSftpServer(Path dir) throws Exception {
         root = Files.createDirectories(dir.resolve("root"));
         SshKeys keys = SshKeys.generate("delivery-test");
         privateKey = Files.write(dir.resolve("id_ed25519"), keys.privateKey());
         Files.setPosixFilePermissions(privateKey, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-        PublicKey allowed = AuthorizedKeyEntry.readAuthorizedKeys(new StringReader(keys.publicKey()), true).get(0)
+        this.dir = dir;
+        allowed = AuthorizedKeyEntry.readAuthorizedKeys(new StringReader(keys.publicKey()), true).get(0)
                 .resolvePublicKey(null, PublicKeyEntryResolver.FAILING);
+        SimpleGeneratorHostKeyProvider hostKeys = listen(0);
+        PublicKey hostKey = hostKeys.loadKeys(null).iterator().next().getPublic();
+        knownHosts = Files.writeString(dir.resolve("known_hosts"),
+                "[127.0.0.1]:" + port() + " " + PublicKeyEntry.toString(hostKey) + "\n", StandardCharsets.US_ASCII);
+    }
+
+    private SimpleGeneratorHostKeyProvider listen(int port) throws Exception {
+        server = SshServer.setUpDefaultServer();
         server.setHost("127.0.0.1");
-        server.setPort(0);
+        server.setPort(port);
         SimpleGeneratorHostKeyProvider hostKeys = new SimpleGeneratorHostKeyProvider(dir.resolve("host-key.pem"));
         hostKeys.setAlgorithm(KeyUtils.EC_ALGORITHM);
         server.setKeyPairProvider(hostKeys);
@@ -42,13 +53,24 @@ public final class TestSftpServer implements AutoCloseable {
         server.setFileSystemFactory(new VirtualFileSystemFactory(root));
         server.setSubsystemFactories(List.of(new SftpSubsystemFactory()));
         server.start();
-        PublicKey hostKey = hostKeys.loadKeys(null).iterator().next().getPublic();
-        knownHosts = Files.writeString(dir.resolve("known_hosts"),
-                "[127.0.0.1]:" + port() + " " + PublicKeyEntry.toString(hostKey) + "\n", StandardCharsets.US_ASCII);
+        return hostKeys;
     }
 
+    /** The server goes away (a target that is down): connections are refused until {@link #restart()}. */
+    public void stop() throws Exception {
+        port = server.getPort();
+        server.stop(true);
+    }
+
+    /** The server comes back on the same port with the same host key. */
+    public void restart() throws Exception {
+        listen(port);
+    }
+
+    private int port;
+
     public int port() {
-        return server.getPort();
+        return server.isStarted() ? server.getPort() : port;
     }
 
     /** The delivery URI of this server, verifying its host key against {@code knownHostsFile}. */

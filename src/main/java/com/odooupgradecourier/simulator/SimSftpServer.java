@@ -41,6 +41,9 @@ public final class SimSftpServer {
     private final AtomicLong bytesWritten = new AtomicLong();
     private final AtomicLong bytesRead = new AtomicLong();
     private volatile long dropAfterBytes = -1;
+    private volatile long denyWritesAfterBytes = -1;
+    private final java.util.concurrent.atomic.AtomicInteger refuseSubsystem = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger skipSubsystem = new java.util.concurrent.atomic.AtomicInteger();
 
     SimSftpServer(UpgradePlatformSimulator platform, SimulatorConfig config) {
         this.platform = platform;
@@ -64,7 +67,22 @@ public final class SimSftpServer {
         SftpSubsystemFactory sftp = new SftpSubsystemFactory.Builder()
                 .withFileSystemAccessor(new SharedFileOnly())
                 .build();
-        server.setSubsystemFactories(List.of(sftp));
+        server.setSubsystemFactories(List.of(new org.apache.sshd.server.subsystem.SubsystemFactory() {
+            @Override
+            public String getName() {
+                return sftp.getName();
+            }
+
+            @Override
+            public org.apache.sshd.server.command.Command createSubsystem(org.apache.sshd.server.channel.ChannelSession channel)
+                    throws IOException {
+                if (skipSubsystem.getAndUpdate(n -> Math.max(0, n - 1)) == 0
+                        && refuseSubsystem.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                    throw new IOException("simulated failure: the sftp subsystem cannot be started");
+                }
+                return sftp.createSubsystem(channel);
+            }
+        }));
         server.start();
     }
 
@@ -93,6 +111,23 @@ public final class SimSftpServer {
     /** Failure injection: the next transfer (either way) loses its connection after {@code bytes} bytes, once. */
     public void dropConnectionOnceAfter(long bytes) {
         dropAfterBytes = bytes;
+    }
+
+    /**
+     * Failure injection: from now on, an upload is refused (permission denied, as for a request no longer in
+     * draft) once it has written {@code bytes} bytes; a negative value ends it.
+     */
+    public void denyWritesAfter(long bytes) {
+        denyWritesAfterBytes = bytes;
+    }
+
+    /**
+     * Failure injection: after {@code skip} more sessions, the next {@code times} sessions authenticate but cannot
+     * start the sftp subsystem (as a server whose sftp-server is missing or overloaded).
+     */
+    public void refuseSubsystem(int skip, int times) {
+        skipSubsystem.set(skip);
+        refuseSubsystem.set(times);
     }
 
     static List<PublicKey> parseAuthorizedKeys(String text) throws Exception {
@@ -205,6 +240,10 @@ public final class SimSftpServer {
 
         @Override
         public int write(ByteBuffer src) throws IOException {
+            long deny = denyWritesAfterBytes;
+            if (deny >= 0 && transferred >= deny) {
+                throw new AccessDeniedException("shared file", null, "simulated: writing is no longer allowed");
+            }
             int n = delegate.write(src);
             bytesWritten.addAndGet(n);
             maybeDrop(n);

@@ -68,6 +68,9 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
     private final AtomicInteger uploadsNow = new AtomicInteger();
     private final AtomicInteger uploadsMax = new AtomicInteger();
     private final AtomicLong breakDownloadAfter = new AtomicLong(-1);
+    private final AtomicInteger truncateDownloads = new AtomicInteger();
+    private final AtomicInteger apiCalls = new AtomicInteger();
+    private volatile int unavailableEvery;
     private final AtomicLong archiveBytesServed = new AtomicLong();
     private HttpServer http;
     private SimSftpServer sftp;
@@ -95,7 +98,7 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
 
     @Override
     public void close() {
-        new java.util.ArrayList<>(holds.keySet()).forEach(this::release);
+        releaseAll();
         if (http != null) {
             http.stop(0);
         }
@@ -120,6 +123,11 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
 
     public SimSftpServer sftpServer() {
         return sftp;
+    }
+
+    /** How many API calls were made in all (whatever their answer). */
+    public int calls() {
+        return calls.values().stream().mapToInt(AtomicInteger::get).sum();
     }
 
     /** How many times an API method was called (whatever its answer), e.g. {@code calls("create")}. */
@@ -152,8 +160,10 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
     /**
      * Fault injection for tests: from now on, calls reaching {@code point} wait there until
      * {@link #release(String)}. Points: {@code upload} (before the body is read), {@code upload-half}
-     * (half of it read), {@code process}, {@code status}, {@code download-half} (half of the upgraded
-     * archive sent).
+     * (half of it read), {@code process}, {@code status} (any), {@code status-draft}, {@code status-processing} (of a
+     * request that left draft), {@code download} (before the upgraded archive is
+     * sent), {@code download-half} (half of it sent), {@code download-end} (every byte sent, the response
+     * not yet ended).
      */
     public void holdAt(String point) {
         holds.put(point, new java.util.concurrent.CountDownLatch(1));
@@ -163,6 +173,11 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
     public int heldAt(String point) {
         AtomicInteger n = held.get(point);
         return n == null ? 0 : n.get();
+    }
+
+    /** Releases every call waiting at any point. */
+    public void releaseAll() {
+        new java.util.ArrayList<>(holds.keySet()).forEach(this::release);
     }
 
     public void release(String point) {
@@ -189,7 +204,7 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
     }
 
     /** An answer given instead of the real one (fault injection). */
-    private record Injected(int status, String contentType, String body) {
+    private record Injected(int status, String contentType, String body, String location) {
     }
 
     /**
@@ -199,8 +214,27 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
     public void inject(String method, int times, int status, String contentType, String body) {
         java.util.Deque<Injected> queue = injected.computeIfAbsent(method, m -> new java.util.concurrent.ConcurrentLinkedDeque<>());
         for (int i = 0; i < times; i++) {
-            queue.add(new Injected(status, contentType, body));
+            queue.add(new Injected(status, contentType, body, null));
         }
+    }
+
+    /** Fault injection: the next call of {@code method} (or {@code download}) is answered with a redirect to {@code location}. */
+    public void injectRedirect(String method, int status, String location) {
+        injected.computeIfAbsent(method, m -> new java.util.concurrent.ConcurrentLinkedDeque<>())
+                .add(new Injected(status, "text/html", "<html>moved</html>", location));
+    }
+
+    /** Ends the answers injected for {@code method} that were not given yet. */
+    public void clearInjected(String method) {
+        java.util.Deque<Injected> queue = injected.get(method);
+        if (queue != null) {
+            queue.clear();
+        }
+    }
+
+    /** How many requests were created since start. */
+    public int requestCount() {
+        return requests.size();
     }
 
     private boolean answerInjected(HttpExchange ex, String method) throws IOException {
@@ -212,6 +246,9 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         drain(ex);
         byte[] out = answer.body().getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().set("Content-Type", answer.contentType());
+        if (answer.location() != null) {
+            ex.getResponseHeaders().set("Location", answer.location());
+        }
         ex.sendResponseHeaders(answer.status(), out.length == 0 ? -1 : out.length);
         if (out.length > 0) {
             ex.getResponseBody().write(out);
@@ -243,6 +280,20 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         config.unavailableRate = rate;
     }
 
+    /** Fault injection: every {@code n}th API call (counted across methods) is answered with HTTP 503; 0 ends it. */
+    public void unavailableEvery(int n) {
+        unavailableEvery = n;
+    }
+
+    /**
+     * Fault injection: the next {@code times} archive downloads that start at byte 0 are answered 200 with no
+     * Content-Length (chunked) and end cleanly after half the archive, as a server or proxy that cuts a
+     * response short without saying so.
+     */
+    public void truncateDownloads(int times) {
+        truncateDownloads.set(times);
+    }
+
     SimRequest request(long id) {
         return requests.get(id);
     }
@@ -255,7 +306,9 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
             if (path.startsWith(API)) {
                 String method = path.substring(API.length());
                 calls.computeIfAbsent(method, m -> new AtomicInteger()).incrementAndGet();
-                if (config.unavailableRate > 0 && ThreadLocalRandom.current().nextDouble() < config.unavailableRate) {
+                int every = unavailableEvery;
+                boolean nth = every > 0 && apiCalls.incrementAndGet() % every == 0;
+                if (nth || config.unavailableRate > 0 && ThreadLocalRandom.current().nextDouble() < config.unavailableRate) {
                     drain(ex);
                     sendHtml(ex, 503, "<html><head><title>503 Service Unavailable</title></head><body>"
                             + "<h1>503 Service Unavailable</h1><p>The server is temporarily unable to service your request."
@@ -299,6 +352,7 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
             });
             case "status" -> withRequest(params, r -> {
                 pauseAt("status");
+                pauseAt(r.processedAt == null ? "status-draft" : "status-processing");
                 return answer(List.of(), describe(r));
             });
             default -> null;
@@ -442,7 +496,8 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
 
     private Map<String, Object> process(SimRequest r) throws IOException {
         if (r.processedAt != null) {
-            return answer(List.of(), null); // already processing: a repeated call changes nothing
+            // the documentation is silent on a repeated process: answer as strictly as for any call that needs draft
+            return answer(List.of(failure("STATE:INVALID", "The request is no longer in state draft", "value", state(r))), null);
         }
         if (!Files.isRegularFile(r.uploadFile()) || Files.size(r.uploadFile()) == 0) {
             return answer(List.of(failure("DUMP:MISSING", "No database dump was uploaded for this request", "value", r.id)), null);
@@ -600,6 +655,7 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
             }
             case "upgraded/archive" -> {
                 if (!answerInjected(ex, "download")) {
+                    pauseAt("download");
                     sendFile(ex, st.equals("done") ? r.upgradedFile() : null, "application/zip", "download-half");
                 }
             }
@@ -647,7 +703,14 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         if (partial) {
             ex.getResponseHeaders().set("Content-Range", "bytes " + from + "-" + to + "/" + size);
         }
-        ex.sendResponseHeaders(partial ? 206 : 200, length == 0 ? -1 : length);
+        boolean archive = halfwayPoint != null;
+        boolean truncate = archive && !partial && truncateDownloads.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
+        // held before its end, a download is sent chunked: the client has every byte but waits for the last chunk
+        boolean holdAtEnd = archive && holds.containsKey("download-end");
+        if (truncate) {
+            length = length / 2;
+        }
+        ex.sendResponseHeaders(partial ? 206 : 200, truncate || holdAtEnd ? 0 : length == 0 ? -1 : length);
         if (ex.getRequestMethod().equalsIgnoreCase("HEAD") || length == 0) {
             return;
         }
@@ -677,6 +740,10 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
                     out.flush();
                     pauseAt(halfwayPoint);
                 }
+            }
+            if (holdAtEnd) {
+                out.flush();
+                pauseAt("download-end");
             }
         }
     }
