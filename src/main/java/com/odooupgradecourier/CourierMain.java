@@ -9,8 +9,12 @@ import com.odooupgradecourier.service.Progress;
 import com.odooupgradecourier.service.StatusView;
 import com.odooupgradecourier.simulator.SimulatorConfig;
 import com.odooupgradecourier.simulator.UpgradePlatformSimulator;
+import com.odooupgradecourier.store.Dumps;
 import com.odooupgradecourier.store.Store;
 import com.odooupgradecourier.support.Custody;
+import com.odooupgradecourier.support.Faults;
+import com.odooupgradecourier.transfer.Delivery;
+import com.odooupgradecourier.transfer.Downloads;
 import com.odooupgradecourier.support.ErrorRecords;
 import com.odooupgradecourier.support.PathFunction;
 import com.odooupgradecourier.transfer.SftpTransfers;
@@ -19,7 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import javax.sql.DataSource;
-import org.apache.camel.processor.idempotent.jdbc.JdbcMessageIdRepository;
 import org.apache.camel.CamelContext;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
@@ -146,14 +149,18 @@ public final class CourierMain {
     }
 
     /**
-     * --once: waits until the drop folder holds nothing to take and every dump of this run (those in
-     * flight at start, those taken since) is delivered or failed; prints a summary; 0 when all delivered.
+     * --once: waits until the drop folder holds nothing to take and every dump of this run (those in flight at
+     * start, those taken since) is delivered or failed (a dump that keeps waiting fails at the end of its
+     * lifetime, upgrade.timeout); prints a summary; 0 when all were delivered. A file left in the drop folder
+     * well past the settle timeout is reported as not taken instead of being waited for.
      */
     int runOnce() throws Exception {
         DataSource store = context().getRegistry().lookupByNameAndType("store", DataSource.class);
         PropertiesComponent pc = context().getPropertiesComponent();
         Path drop = Path.of(pc.resolveProperty("courier.drop-dir").orElse("drop"));
         java.util.regex.Pattern ignored = java.util.regex.Pattern.compile(pc.resolveProperty("courier.ignore-pattern").orElse("^\\..*$"));
+        long notTakenAfter = Long.parseLong(pc.resolveProperty("courier.settle-timeout").orElse("30000").trim())
+                + Long.parseLong(pc.resolveProperty("courier.settle-time").orElse("5000").trim()) + 10_000;
         java.util.Set<String> before = new java.util.HashSet<>();
         java.util.Set<String> ours = new java.util.HashSet<>();
         try (var c = store.getConnection(); var rs = c.createStatement().executeQuery("select id, step from dumps")) {
@@ -164,17 +171,28 @@ public final class CourierMain {
                 }
             }
         }
+        Map<Path, Long> seen = new java.util.HashMap<>();
+        java.util.Set<Path> notTaken = new java.util.TreeSet<>();
         int quiet = 0;
         List<String[]> rows = List.of();
         while (quiet < 3) {
             java.util.concurrent.TimeUnit.SECONDS.sleep(1);
-            long waiting;
+            long now = System.currentTimeMillis();
+            java.util.Set<Path> waiting = new java.util.HashSet<>();
             try (var files = java.nio.file.Files.list(drop)) {
-                waiting = files.filter(java.nio.file.Files::isRegularFile)
-                        .filter(f -> !ignored.matcher(f.getFileName().toString()).matches()).count();
+                files.filter(java.nio.file.Files::isRegularFile).filter(f -> !ignored.matcher(f.getFileName().toString()).matches())
+                        .forEach(waiting::add);
             } catch (java.nio.file.NoSuchFileException e) {
-                waiting = 0;
+                // nothing to take
             }
+            seen.keySet().retainAll(waiting);
+            waiting.forEach(f -> seen.putIfAbsent(f, now));
+            notTaken.retainAll(waiting);
+            seen.forEach((f, since) -> {
+                if (now - since > notTakenAfter) {
+                    notTaken.add(f);
+                }
+            });
             rows = new ArrayList<>();
             try (var c = store.getConnection(); var rs = c.createStatement().executeQuery(
                     "select id, file_name, step, request_id, delivered_to, last_error, path from dumps order by created_at")) {
@@ -186,19 +204,23 @@ public final class CourierMain {
                 }
             }
             boolean finished = rows.stream().allMatch(r -> r[1].equals("delivered") || r[1].equals("failed"));
-            quiet = waiting == 0 && finished ? quiet + 1 : 0;
+            quiet = waiting.size() == notTaken.size() && finished ? quiet + 1 : 0;
         }
         long delivered = rows.stream().filter(r -> r[1].equals("delivered")).count();
         System.out.println();
         System.out.println("Odoo Upgrade Courier --once: " + rows.size() + " dump(s), " + delivered + " delivered, "
-                + (rows.size() - delivered) + " failed");
+                + (rows.size() - delivered) + " failed" + (notTaken.isEmpty() ? "" : ", " + notTaken.size() + " file(s) not taken"));
         for (String[] r : rows) {
             System.out.println(r[1].equals("delivered")
                     ? "  delivered  " + r[0] + " -> " + r[3] + " (request " + r[2] + ")"
                     : "  FAILED     " + r[0] + ": " + r[4] + " (the dump and its error record are in "
                     + pc.resolveProperty("courier.failed-dir").orElse("failed") + ")");
         }
-        return delivered == rows.size() ? 0 : 1;
+        for (Path f : notTaken) {
+            System.out.println("  NOT TAKEN  " + f.getFileName() + ": still in the drop folder after "
+                    + notTakenAfter / 1000 + " s; see the log for why");
+        }
+        return delivered == rows.size() && notTaken.isEmpty() ? 0 : 1;
     }
 
     /** Starts without blocking (tests); {@link #stop()} ends it. */
@@ -232,17 +254,23 @@ public final class CourierMain {
             requireSettings(pc);
             DataSource store = openStore(pc, dataDir);
             context.getRegistry().bind("store", store);
-            // sha256 of every dump in flight: the same dump dropped again is not sent a second time
-            context.getRegistry().bind("dumpsInFlight", new JdbcMessageIdRepository(store, "dumps-in-flight"));
+            Dumps dumps = dumps(pc, store);
+            context.getRegistry().bind("dumps", dumps);
+            // what was in flight when the service last stopped is taken up again by the queue, like anything due
+            dumps.recover(Path.of(paths.apply("courier.drop-dir")).resolve(".courier"));
         } catch (Exception e) {
             throw new IllegalStateException("Odoo Upgrade Courier cannot start: " + e.getMessage(), e);
         }
+        String output = pc.resolveProperty("courier.output-uri").orElse("file:out");
         context.getRegistry().bind("platform", new Platform());
+        context.getRegistry().bind("faults", new Faults());
         context.getRegistry().bind("sftp", new SftpTransfers(dataDir, pc.resolveProperty("upgrade.sftp.known-hosts").orElse(""),
                 pc.resolveProperty("upgrade.transfer").orElse("auto"), pc.resolveProperty("upgrade.sftp-threshold").orElse("64MB")));
-        context.getRegistry().bind("resumableDownload", new com.odooupgradecourier.transfer.ResumableDownload());
+        context.getRegistry().bind("downloads", new Downloads(dataDir, pc.resolveProperty("upgrade.api-url").orElseThrow(),
+                list(pc.resolveProperty("upgrade.download-hosts").orElse(""))));
+        context.getRegistry().bind("delivery", new Delivery(output));
         context.getRegistry().bind("dumpInspector", new DumpInspector());
-        context.getRegistry().bind("custody", new Custody());
+        context.getRegistry().bind("custody", new Custody(dataDir));
         Progress progress = new Progress(Long.parseLong(pc.resolveProperty("courier.progress-interval").orElse("30").trim()));
         context.getRegistry().bind("progress", progress);
         context.getRegistry().bind("metricsRegistry", metrics(progress));
@@ -252,11 +280,49 @@ public final class CourierMain {
             defaults.put(key, pc.resolveProperty("upgrade." + key).orElse(""));
         }
         context.getRegistry().bind("dumpSettings", new DumpSettings(defaults));
-        context.getRegistry().bind("notifications", new Notifications(pc.resolveProperty("courier.output-uri").orElse(""),
-                pc.resolveProperty("courier.failed-dir").orElse("failed")));
+        context.getRegistry().bind("notifications", new Notifications(output));
         context.getRegistry().bind("storeCheck", new Checks.StoreCheck(context.getRegistry().lookupByNameAndType("store", DataSource.class)));
         context.getRegistry().bind("dropFolderCheck", new Checks.DropFolderCheck(Path.of(paths.apply("courier.drop-dir"))));
         context.getRegistry().bind("errorRecords", new ErrorRecords());
+    }
+
+    /**
+     * The queue in the store, with this node's name and the timings that decide when a dump is due:
+     * {@code courier.lease-time}, {@code upgrade.poll-interval}, {@code upgrade.retry.*}, {@code upgrade.timeout}.
+     */
+    private static Dumps dumps(PropertiesComponent pc, DataSource store) {
+        long leaseMillis = seconds(pc, "courier.lease-time", "20") * 1000;
+        // the heartbeat renews every lease four times in its time
+        pc.addOverrideProperty("courier.lease-renewal", String.valueOf(Math.max(250, leaseMillis / 4)));
+        String node = pc.resolveProperty("courier.cluster.node-id").filter(s -> !s.isBlank())
+                .orElseGet(() -> hostName() + ":" + pc.resolveProperty("courier.http-port").orElse("8080"));
+        return new Dumps(store, node, leaseMillis, seconds(pc, "upgrade.poll-interval", "60") * 1000,
+                Long.parseLong(pc.resolveProperty("upgrade.retry.delay").orElse("2000").trim()),
+                Integer.parseInt(pc.resolveProperty("upgrade.retry.attempts").orElse("6").trim()),
+                Long.parseLong(pc.resolveProperty("upgrade.retry.max-delay").orElse("120000").trim()),
+                seconds(pc, "upgrade.timeout", "604800") * 1000, System::currentTimeMillis);
+    }
+
+    private static long seconds(PropertiesComponent pc, String key, String fallback) {
+        return Long.parseLong(pc.resolveProperty(key).orElse(fallback).trim());
+    }
+
+    private static String hostName() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            return "localhost";
+        }
+    }
+
+    private static java.util.Set<String> list(String commaSeparated) {
+        java.util.Set<String> out = new java.util.LinkedHashSet<>();
+        for (String s : commaSeparated.split(",")) {
+            if (!s.isBlank()) {
+                out.add(s.trim());
+            }
+        }
+        return out;
     }
 
     private static DataSource openStore(PropertiesComponent pc, Path dataDir) {

@@ -62,6 +62,10 @@ public final class CourierHarness implements AutoCloseable {
         }
     }
 
+    public String httpPort() {
+        return overrides.get("courier.http-port");
+    }
+
     /** The base URL of the status page, API, health and metrics. */
     public String http() {
         return "http://127.0.0.1:" + overrides.get("courier.http-port");
@@ -97,6 +101,8 @@ public final class CourierHarness implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
+        // calls held in the simulator would hold up the service's graceful stop
+        simulator.releaseAll();
         stopCourier();
         simulator.close();
     }

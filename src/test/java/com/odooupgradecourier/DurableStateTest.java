@@ -44,6 +44,27 @@ class DurableStateTest extends CourierTestSupport {
     }
 
     @Test
+    void anyNumberOfCopiesDroppedWhileTheFirstIsInFlightMakeOneRequest() throws Exception {
+        courier = new CourierHarness(tmp).start();
+        courier.simulator.holdAt("status");
+        Path first = TestDumps.plainSql(tmp.resolve("staging/acme.sql"), 50);
+        courier.dropFile(Files.copy(first, tmp.resolve("acme.sql")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> courier.simulator.heldAt("status") > 0);
+
+        for (int copy = 1; copy <= 4; copy++) {
+            courier.dropFile(Files.copy(first, tmp.resolve("staging/acme-" + copy + ".sql")));
+            JsonNode r = awaitRecord("acme-" + copy + ".sql");
+            assertThat(r.get("error").asText()).as("copy %d", copy).contains("already in flight as acme.sql, request 10534");
+        }
+        assertThat(courier.simulator.calls("create")).as("one request for five copies").isEqualTo(1);
+        courier.simulator.release("status");
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_acme.sql")));
+        assertThat(courier.simulator.calls("create")).isEqualTo(1);
+        assertThat(courier.store().queryForList("select step from dumps order by file_name", String.class))
+                .containsExactlyInAnyOrder("delivered", "failed", "failed", "failed", "failed");
+    }
+
+    @Test
     void aRequestRunningPastTheTimeoutIsDeadLetteredWithItsId() throws Exception {
         courier = new CourierHarness(tmp, SimulatorConfig.defaults().timings(Duration.ofMinutes(10), Duration.ofMinutes(10)))
                 .with("upgrade.timeout", "2").start();

@@ -68,6 +68,31 @@ class JarIT {
     }
 
     @Test
+    void onceEndsWhenAStepCannotFinishAndTakesNamesAsLongAsTheFileSystemAllows() throws Exception {
+        int closedPort = CourierHarness.freePort();
+        try (CourierHarness h = new CourierHarness(tmp.resolve("once"))) {
+            String longName = "x".repeat(246) + ".sql";
+            h.dropFile(TestDumps.plainSql(tmp.resolve("staging/" + longName), 10));
+            Process delivered = CourierProcess.start(tmp.resolve("once-long.log"), List.of("--once"), CourierProcess.env(h)).process();
+            assertThat(delivered.waitFor(60, TimeUnit.SECONDS)).as("--once ends").isTrue();
+            assertThat(delivered.exitValue()).isZero();
+            assertThat(Files.readString(tmp.resolve("once-long.log"))).contains("1 dump(s), 1 delivered, 0 failed");
+
+            Map<String, String> env = new java.util.HashMap<>(CourierProcess.env(h));
+            env.put("UPGRADE_API_URL", "http://127.0.0.1:" + closedPort + "/database/v1");
+            env.put("UPGRADE_TIMEOUT", "4");
+            env.put("UPGRADE_RETRY_DELAY", "100");
+            env.put("UPGRADE_RETRY_MAX_DELAY", "500");
+            h.dropFile(TestDumps.plainSql(tmp.resolve("staging/unreachable.sql"), 10));
+            Process stuck = CourierProcess.start(tmp.resolve("once-stuck.log"), List.of("--once"), env).process();
+            assertThat(stuck.waitFor(60, TimeUnit.SECONDS)).as("--once ends by upgrade.timeout").isTrue();
+            assertThat(stuck.exitValue()).isEqualTo(1);
+            assertThat(Files.readString(tmp.resolve("once-stuck.log"))).contains("1 dump(s), 0 delivered, 1 failed",
+                    "FAILED     unreachable.sql");
+        }
+    }
+
+    @Test
     void anUnavailableStoreStopsTheStartWithAClearMessage() throws Exception {
         Map<String, String> env = new java.util.HashMap<>(dirs());
         env.putAll(Map.of("UPGRADE_CONTRACT", "M123456-abcdef", "UPGRADE_EMAIL", "a@example.com",

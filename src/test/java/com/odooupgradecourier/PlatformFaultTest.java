@@ -36,15 +36,16 @@ class PlatformFaultTest extends CourierTestSupport {
     }
 
     @Test
-    void aFaultThatLastsEndsInARecordWithTheStatusAndAnExcerpt() throws Exception {
-        courier = new CourierHarness(tmp).start();
-        courier.simulator.inject("create", 10, 503, "text/html", HTML_503);
+    void aFaultThatLastsBeyondTheDumpsLifetimeEndsInARecordWithTheStatusAndAnExcerpt() throws Exception {
+        courier = new CourierHarness(tmp).with("upgrade.timeout", "2").start();
+        courier.simulator.inject("create", 1000, 503, "text/html", HTML_503);
         courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/down.sql"), 5));
 
         JsonNode r = awaitRecord("down.sql");
         assertThat(r.get("http_status").asInt()).isEqualTo(503);
-        assertThat(r.get("error").asText()).contains("HTTP 503", "503 Service Unavailable", "down for maintenance");
-        assertThat(courier.simulator.calls("create")).as("first try and 2 retries").isEqualTo(3);
+        assertThat(r.get("error").asText()).contains("upgrade.timeout", "HTTP 503", "503 Service Unavailable", "down for maintenance");
+        assertThat(courier.simulator.calls("create")).as("tried in the step, then again after waiting").isGreaterThan(3);
+        assertThat(courier.simulator.requestCount()).isZero();
         assertThat(courier.failed.resolve("down.sql")).exists();
     }
 
@@ -87,9 +88,12 @@ class PlatformFaultTest extends CourierTestSupport {
     @Test
     void anUnknownStateIsStillRunning() throws Exception {
         courier = new CourierHarness(tmp).start();
+        courier.simulator.holdAt("process");
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/new.sql"), 5));
+        await().atMost(Duration.ofSeconds(30)).until(() -> courier.simulator.heldAt("process") > 0);
         courier.simulator.inject("status", 2, 200, "application/json",
                 "{\"failures\": [], \"request\": {\"state\": \"reticulating\", \"customer_message\": null}}");
-        courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/new.sql"), 5));
+        courier.simulator.release("process");
         await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_new.sql")));
         assertThat(courier.simulator.calls("status")).isGreaterThanOrEqualTo(3);
     }
@@ -100,18 +104,20 @@ class PlatformFaultTest extends CourierTestSupport {
         try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
             closedPort = s.getLocalPort();
         }
-        courier = new CourierHarness(tmp).with("upgrade.api-url", "http://127.0.0.1:" + closedPort + "/database/v1").start();
+        courier = new CourierHarness(tmp).with("upgrade.api-url", "http://127.0.0.1:" + closedPort + "/database/v1")
+                .with("upgrade.timeout", "2").start();
         courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/offline.sql"), 5));
         JsonNode r = awaitRecord("offline.sql");
         assertThat(r.get("step").asText()).isEqualTo("create");
-        assertThat(r.get("error").asText()).containsIgnoringCase("connect");
+        assertThat(r.get("error").asText()).contains("upgrade.timeout").containsIgnoringCase("connect");
+        assertThat(r.get("what_to_do").asText()).contains("could not be reached");
         assertThat(courier.failed.resolve("offline.sql")).exists();
     }
 
     @Test
     void aDownloadThatKeepsFailingIsNeverDeliveredPartially() throws Exception {
-        courier = new CourierHarness(tmp).start();
-        courier.simulator.inject("download", 10, 404, "text/html", "<html>gone</html>");
+        courier = new CourierHarness(tmp).with("upgrade.timeout", "3").start();
+        courier.simulator.inject("download", 1000, 404, "text/html", "<html>gone</html>");
         courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/lost.sql"), 5));
         JsonNode r = awaitRecord("lost.sql");
         assertThat(r.get("step").asText()).isEqualTo("download");
@@ -124,7 +130,8 @@ class PlatformFaultTest extends CourierTestSupport {
     @Test
     void anUnavailableOutputIsRetriedAndTheArchiveKeptLocally() throws Exception {
         Path notAFolder = Files.writeString(tmp.resolve("blocker"), "a file where the output folder should be");
-        courier = new CourierHarness(tmp).with("courier.output-uri", "file:" + notAFolder.resolve("out")).start();
+        courier = new CourierHarness(tmp).with("courier.output-uri", "file:" + notAFolder.resolve("out"))
+                .with("upgrade.timeout", "3").start();
         courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/stuck.sql"), 5));
         JsonNode r = awaitRecord("stuck.sql");
         assertThat(r.get("step").asText()).isEqualTo("deliver");

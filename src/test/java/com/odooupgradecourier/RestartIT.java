@@ -25,7 +25,8 @@ class RestartIT {
     Path tmp;
 
     @ParameterizedTest(name = "killed at {0}")
-    @ValueSource(strings = {"upload", "upload-half", "process", "status", "download-half"})
+    @ValueSource(strings = {"upload", "upload-half", "process", "status-draft", "status-processing", "download", "download-half",
+            "download-end"})
     void aKilledServiceResumesWhereItStoppedAndDeliversExactlyOnce(String point) throws Exception {
         try (CourierHarness h = new CourierHarness(tmp)) {
             Path dump = TestDumps.customFormat(tmp.resolve("staging/big.dump"), 8 * 1024 * 1024);
@@ -48,7 +49,7 @@ class RestartIT {
                     assertThat(out.map(p -> p.getFileName().toString()))
                             .containsExactlyInAnyOrder("upgraded_big.dump", "upgraded_big.dump.notes.html");
                 }
-                assertThat(Files.readString(log)).contains("big.dump: resuming at step");
+                assertThat(Files.readString(log)).contains("big.dump: taken up again at step");
                 second.terminate();
             }
             assertThat(h.failed).doesNotExist();

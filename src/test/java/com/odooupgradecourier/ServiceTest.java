@@ -25,21 +25,21 @@ class ServiceTest extends CourierTestSupport {
     void healthMetricsAndTheStatusApiFollowADumpThroughItsSteps() throws Exception {
         courier = new CourierHarness(tmp).start();
         HttpResponse<String> health = get("/observe/health");
-        assertThat(health.statusCode()).isEqualTo(200);
+        assertThat(health.statusCode()).as(health.body()).isEqualTo(200);
         assertThat(health.body()).contains("\"UP\"");
 
-        courier.simulator.holdAt("status");
+        courier.simulator.holdAt("status-processing");
         Path dump = TestDumps.plainSql(tmp.resolve("staging/watched.sql"), 100);
         long size = Files.size(dump);
         courier.dropFile(dump);
-        await().atMost(Duration.ofSeconds(30)).until(() -> courier.simulator.heldAt("status") > 0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> courier.simulator.heldAt("status-processing") > 0);
         JsonNode inFlight = JSON.readTree(get("/requests").body()).get(0);
         assertThat(inFlight.get("dump").asText()).isEqualTo("watched.sql");
         assertThat(inFlight.get("step").asText()).isEqualTo("processing");
         assertThat(inFlight.get("request_id").asLong()).isEqualTo(10534);
         assertThat(inFlight.has("key")).isFalse();
 
-        courier.simulator.release("status");
+        courier.simulator.release("status-processing");
         await().atMost(Duration.ofSeconds(30)).until(() ->
                 JSON.readTree(get("/requests").body()).get(0).get("step").asText().equals("delivered"));
         JsonNode done = JSON.readTree(get("/requests").body()).get(0);
@@ -59,7 +59,8 @@ class ServiceTest extends CourierTestSupport {
     @Test
     void readinessGoesDownWhenTheDropFolderIsGone() throws Exception {
         courier = new CourierHarness(tmp).start();
-        assertThat(get("/observe/health").statusCode()).isEqualTo(200);
+        HttpResponse<String> up = get("/observe/health?exposureLevel=full");
+        assertThat(up.statusCode()).as(up.body()).isEqualTo(200);
         Files.delete(courier.drop);
         HttpResponse<String> health = get("/observe/health");
         assertThat(health.statusCode()).isEqualTo(503);

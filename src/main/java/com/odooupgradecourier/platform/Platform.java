@@ -22,6 +22,7 @@ import org.apache.camel.Header;
  */
 public class Platform {
     private static final String SERVER_ERROR = "SERVER:ERROR";
+    private static final String CREATE = "create";
     private static final int EXCERPT = 200;
     private final ObjectMapper json = new ObjectMapper();
 
@@ -62,10 +63,11 @@ public class Platform {
      *
      * @throws TransientPlatformException on HTTP 5xx, non-JSON answers and {@code SERVER:ERROR}
      * @throws PlatformFailureException   on any other failure: final, the list kept verbatim
+     * @throws UnexpectedAnswerException  {@code create} answered with success in another shape: not repeated
      */
     public Map<String, Object> check(@ExchangeProperty("platformMethod") String method,
                                      @Header("CamelHttpResponseCode") Integer status, @Body String body)
-            throws TransientPlatformException, PlatformFailureException {
+            throws TransientPlatformException, PlatformFailureException, UnexpectedAnswerException {
         int code = status == null ? 0 : status;
         Map<String, Object> answer = null;
         try {
@@ -73,9 +75,13 @@ public class Platform {
         } catch (JsonProcessingException e) {
             // not the API's JSON: reported below with an excerpt of what came instead
         }
+        boolean created = CREATE.equals(method) && code >= 200 && code < 300;
         if (answer == null || !(answer.get("failures") instanceof List)) {
-            throw new TransientPlatformException("'" + method + "' answered HTTP " + code + " with no API answer: "
-                    + excerpt(body), code, null);
+            String what = "'" + method + "' answered HTTP " + code + " with no API answer: " + excerpt(body);
+            if (created) {
+                throw new UnexpectedAnswerException(what + ". Not asked again: the platform may have created a request anyway.");
+            }
+            throw new TransientPlatformException(what, code, null);
         }
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> failures = (List<Map<String, Object>>) answer.get("failures");
@@ -91,14 +97,19 @@ public class Platform {
         }
         @SuppressWarnings("unchecked")
         Map<String, Object> request = answer.get("request") instanceof Map ? (Map<String, Object>) answer.get("request") : Map.of();
+        if (created && (!(request.get("id") instanceof Number) || !(request.get("key") instanceof String key) || key.isBlank())) {
+            throw new UnexpectedAnswerException("'create' answered without a request id and key: " + excerpt(body)
+                    + ". Not asked again: the platform may have created a request anyway.");
+        }
         return request;
     }
 
+    /** A short excerpt of an answer for records and the log, with any key in it masked. */
     static String excerpt(String body) {
         if (body == null || body.isEmpty()) {
             return "(empty body)";
         }
-        String oneLine = body.replaceAll("\\s+", " ").trim();
+        String oneLine = com.odooupgradecourier.support.Secrets.mask(body.replaceAll("\\s+", " ").trim(), null);
         return oneLine.length() <= EXCERPT ? oneLine : oneLine.substring(0, EXCERPT) + "…";
     }
 

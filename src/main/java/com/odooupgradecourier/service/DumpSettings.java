@@ -6,7 +6,8 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import com.odooupgradecourier.support.Custody;
+import com.odooupgradecourier.support.Moves;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -30,16 +31,16 @@ public class DumpSettings {
     /** Moves the sidecar of a dump just taken into custody from the drop folder to beside the dump. */
     public void takeSidecar(@ExchangeProperty("dropDir") String dropDir, @ExchangeProperty("fileName") String fileName,
                             @ExchangeProperty("dumpPath") String dumpPath) throws IOException {
-        Path sidecar = Path.of(dropDir).resolve(fileName + ".properties");
+        Path sidecar = Custody.sidecar(Path.of(dropDir).resolve(fileName));
         if (Files.exists(sidecar)) {
-            Files.move(sidecar, Path.of(dumpPath + ".properties"), StandardCopyOption.ATOMIC_MOVE);
+            Moves.moveNew(sidecar, Custody.sidecar(Path.of(dumpPath)));
         }
     }
 
     /** Sets the exchange properties contract, email, target, aim, timezone (and settingsFrom). */
     public void apply(Exchange exchange) throws BadDumpException, IOException {
         defaults.forEach(exchange::setProperty);
-        Path sidecar = Path.of(exchange.getProperty("dumpPath", String.class) + ".properties");
+        Path sidecar = Custody.sidecar(Path.of(exchange.getProperty("dumpPath", String.class)));
         if (!Files.exists(sidecar)) {
             exchange.setProperty("settingsFrom", "application.properties");
             return;

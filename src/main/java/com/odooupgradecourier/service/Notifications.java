@@ -14,24 +14,22 @@ import org.apache.camel.Exchange;
 public class Notifications {
     private final ObjectMapper json = new ObjectMapper();
     private final String outputUri;
-    private final String failedDir;
 
-    public Notifications(String outputUri, String failedDir) {
+    public Notifications(String outputUri) {
         this.outputUri = outputUri;
-        this.failedDir = failedDir;
     }
 
     public String delivered(Exchange exchange) throws JsonProcessingException {
         Map<String, Object> e = common(exchange, "delivered");
-        e.put("archive", Secrets.maskUrl(outputUri) + " " + exchange.getProperty("deliveredName"));
+        e.put("archive", Secrets.maskUri(outputUri) + " " + exchange.getProperty("deliveredName"));
         return render(exchange, e);
     }
 
     public String failed(Exchange exchange) throws JsonProcessingException {
         Map<String, Object> e = common(exchange, "failed");
         e.put("step", exchange.getProperty("step"));
-        e.put("error", ErrorRecords.describe(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class)));
-        e.put("error_record", failedDir + "/" + exchange.getMessage().getHeader(Exchange.FILE_NAME, String.class));
+        e.put("error", ErrorRecords.describe(ErrorRecords.failure(exchange)));
+        e.put("error_record", exchange.getProperty("recordPath"));
         e.put("dump_now_at", exchange.getProperty("dumpPath"));
         return render(exchange, e);
     }

@@ -36,12 +36,31 @@ public class StatusView {
             m.put("customer_message", row.get("customer_message"));
             m.put("status_url", Secrets.maskUrl((String) row.get("status_url")));
             m.put("last_error", row.get("last_error"));
+            m.put("waiting", waiting(row));
+            m.put("next_attempt_at", row.get("next_attempt_at") == null || isFinal(row) ? null : time((Number) row.get("next_attempt_at")));
             m.put("attempts", row.get("attempts"));
             m.put("received_at", String.valueOf(row.get("created_at")));
             m.put("updated_at", String.valueOf(row.get("updated_at")));
             out.add(m);
         }
         return out;
+    }
+
+    /** A dump parked after a fault that may pass: "waiting: <last error>, next attempt at <time>"; otherwise null. */
+    static String waiting(Map<String, Object> row) {
+        Object next = row.get("next_attempt_at");
+        if (isFinal(row) || row.get("last_error") == null || !(next instanceof Number n) || n.longValue() <= System.currentTimeMillis()) {
+            return null;
+        }
+        return "waiting: " + row.get("last_error") + ", next attempt at " + time(n);
+    }
+
+    private static boolean isFinal(Map<String, Object> row) {
+        return "delivered".equals(row.get("step")) || "failed".equals(row.get("step"));
+    }
+
+    private static String time(Number millis) {
+        return java.time.Instant.ofEpochMilli(millis.longValue()).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
     }
 
     /** The same table as a small HTML page that refreshes itself (no JavaScript). */
@@ -64,6 +83,7 @@ public class StatusView {
             Map<String, Object> t = (Map<String, Object>) r.get("transfer");
             String transfer = t.isEmpty() ? "" : t.get("direction") + " " + t.get("percent") + "%";
             String message = r.get("customer_message") != null ? String.valueOf(r.get("customer_message"))
+                    : r.get("waiting") != null ? String.valueOf(r.get("waiting"))
                     : r.get("last_error") != null ? String.valueOf(r.get("last_error")) : "";
             h.append("<tr class=\"").append(esc(r.get("step"))).append("\"><td>").append(esc(r.get("dump")))
                     .append("</td><td>").append(r.get("status_url") == null ? esc(r.get("request_id"))

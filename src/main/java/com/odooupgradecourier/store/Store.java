@@ -54,7 +54,36 @@ public final class Store {
               updated_at       TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
             )""",
             "CREATE INDEX dumps_step ON dumps (step)",
-            "CREATE INDEX dumps_sha256 ON dumps (sha256)");
+            "CREATE INDEX dumps_sha256 ON dumps (sha256)",
+            // 4: the store drives the work (Dumps): what is due, who holds it, times as 64-bit milliseconds
+            "ALTER TABLE dumps ADD COLUMN received_millis BIGINT",
+            "ALTER TABLE dumps ADD COLUMN next_attempt_at BIGINT",
+            "ALTER TABLE dumps ADD COLUMN lease_owner VARCHAR(200)",
+            "ALTER TABLE dumps ADD COLUMN lease_until BIGINT",
+            "ALTER TABLE dumps ADD COLUMN email TEXT",
+            "ALTER TABLE dumps ADD COLUMN timezone TEXT",
+            "ALTER TABLE dumps ADD COLUMN download_url TEXT",
+            "ALTER TABLE dumps ADD COLUMN notes_url TEXT",
+            "ALTER TABLE dumps ADD COLUMN failed_step VARCHAR(16)",
+            "UPDATE dumps SET received_millis = COALESCE(request_created_millis, 0), next_attempt_at = 0 "
+                    + "WHERE step NOT IN ('delivered', 'failed')",
+            // rows of the first version that finished on the platform: their download URLs come from a fresh status
+            "UPDATE dumps SET step = 'processing' WHERE step IN ('done', 'downloading')",
+            // the first version could let a second copy of a dump in flight: the later ones are bounced
+            "UPDATE dumps SET step = 'failed', last_error = 'the same dump was already in flight (found when the store was upgraded)' "
+                    + "WHERE step NOT IN ('delivered', 'failed') AND sha256 IS NOT NULL AND EXISTS (SELECT 1 FROM dumps d2 "
+                    + "WHERE d2.sha256 = dumps.sha256 AND d2.step NOT IN ('delivered', 'failed') AND (d2.created_at < dumps.created_at "
+                    + "OR (d2.created_at = dumps.created_at AND d2.id < dumps.id)))",
+            // one unfinished dump per sha256: a second copy is refused by the table itself
+            "CREATE UNIQUE INDEX dumps_one_in_flight ON dumps (sha256) WHERE step NOT IN ('delivered', 'failed')",
+            "CREATE INDEX dumps_due ON dumps (next_attempt_at)",
+            "CREATE TABLE dump_events (dump_id VARCHAR(64) NOT NULL, at_millis BIGINT NOT NULL, transition VARCHAR(32) NOT NULL, "
+                    + "from_step VARCHAR(16), to_step VARCHAR(16) NOT NULL, node VARCHAR(200), detail TEXT)",
+            "CREATE INDEX dump_events_dump ON dump_events (dump_id)",
+            "DROP TABLE IF EXISTS camel_messageprocessed");
+
+    /** The schema version a store has once opened. */
+    public static final int VERSION = MIGRATIONS.size();
 
     private Store() {
     }

@@ -1,45 +1,105 @@
 package com.odooupgradecourier.support;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
 
 /**
- * Where a dump lives while the service holds it. It never deletes a dump that has no delivered
- * archive: failed dumps go beside their error record, delivered ones to the archive.
+ * Where a dump lives while the service holds it: taken from the drop folder into the data folder, then
+ * archived once delivered or put beside its error record when it failed. A dump is never deleted before its
+ * archive is delivered, and a move never replaces another file (see {@link Moves}); a dump's own settings
+ * file ({@code <dump>.properties}) moves with it.
  */
 public class Custody {
+    private final Path dumpsDir;
 
-    /** Moves a dump that failed into {@code failedDir}, under its own name or a free variant of it. */
+    public Custody(Path dataDir) {
+        this.dumpsDir = dataDir.resolve("dumps").toAbsolutePath();
+    }
+
+    /**
+     * Takes a dump received in the drop folder's staging area into the data folder ({@code dumps/<id>/}),
+     * with its settings, and sets {@code dumpPath} to where it is now. Done already (a retake): nothing moves.
+     */
+    public void take(Exchange exchange) throws IOException {
+        Path source = Path.of(exchange.getProperty("dumpPath", String.class)).toAbsolutePath();
+        Path target = dumpsDir.resolve(exchange.getProperty("dumpId", String.class)).resolve(source.getFileName());
+        if (source.equals(target)) {
+            return;
+        }
+        if (Files.exists(source)) {
+            Moves.moveNew(source, target);
+        } else if (!Files.exists(target)) {
+            throw new NoSuchFileException(source.toString(), null, "the dump is no longer where the service put it");
+        }
+        moveSidecar(source, sidecar(target));
+        deleteIfEmpty(source.getParent());
+        exchange.setProperty("dumpPath", target.toString());
+    }
+
+    /**
+     * Moves a dump that failed into {@code failedDir} under its own name, or the first free {@code <name>.1},
+     * {@code <name>.2}, … (taken atomically: a name another dump got at the same moment is never reused), and
+     * returns where it is now. A dump that is no longer in custody stays where it is.
+     */
     public String moveToFailed(@ExchangeProperty("dumpPath") String dumpPath, @ExchangeProperty("failedDir") String failedDir,
                                @ExchangeProperty("fileName") String fileName) throws IOException {
         Path source = dumpPath == null ? null : Path.of(dumpPath);
         if (source == null || !Files.exists(source)) {
             return dumpPath;
         }
-        Path dir = Files.createDirectories(Path.of(failedDir));
-        Path target = freeName(dir, fileName);
-        Files.move(source, target, StandardCopyOption.ATOMIC_MOVE);
-        moveSidecar(source, target);
-        deleteIfEmpty(source.getParent());
-        return target.toString();
+        Path dir = Files.createDirectories(Path.of(failedDir).toAbsolutePath());
+        for (int i = 0; ; i++) {
+            Path candidate = dir.resolve(Names.fit(i == 0 ? fileName : fileName + "." + i));
+            if (Files.exists(candidate) || Files.exists(record(candidate))) {
+                continue;
+            }
+            try {
+                Moves.moveNew(source, candidate);
+            } catch (FileAlreadyExistsException taken) {
+                continue;
+            }
+            moveSidecar(source, sidecar(candidate));
+            deleteIfEmpty(source.getParent());
+            return candidate.toString();
+        }
     }
 
-    /** The name of the error record for a dump now at {@code failedDumpPath}. */
-    public String recordName(@ExchangeProperty("dumpPath") String failedDumpPath) {
-        return Path.of(failedDumpPath).getFileName() + ".error.json";
+    /**
+     * Writes the error record (the body) beside the failed dump as {@code <dump>.error.json}, never over
+     * another file, and returns its path.
+     */
+    public String writeRecord(@org.apache.camel.Body String record, @ExchangeProperty("dumpPath") String dumpPath,
+                              @ExchangeProperty("failedDir") String failedDir, @ExchangeProperty("fileName") String fileName,
+                              @ExchangeProperty("dumpId") String dumpId) throws IOException {
+        Path dump = dumpPath == null ? null : Path.of(dumpPath).toAbsolutePath();
+        Path dir = Path.of(failedDir).toAbsolutePath();
+        Path target = dump != null && dump.getParent().equals(dir) ? record(dump) : dir.resolve(Names.fit(fileName, ".error.json"));
+        byte[] content = record.getBytes(StandardCharsets.UTF_8);
+        try {
+            Moves.writeNew(target, content);
+        } catch (FileAlreadyExistsException taken) {
+            target = dir.resolve(Names.fit(fileName + "." + dumpId, ".error.json"));
+            Moves.writeNew(target, content);
+        }
+        return target.toString();
     }
 
     /** Moves a delivered dump from custody to {@code archiveDir}/{@code dumpId}/. */
     public String archive(@ExchangeProperty("dumpPath") String dumpPath, @ExchangeProperty("archiveDir") String archiveDir,
                           @ExchangeProperty("dumpId") String dumpId) throws IOException {
         Path source = Path.of(dumpPath);
-        Path dir = Files.createDirectories(Path.of(archiveDir).resolve(dumpId));
-        Path target = dir.resolve(source.getFileName());
-        Files.move(source, target, StandardCopyOption.ATOMIC_MOVE);
-        moveSidecar(source, target);
+        Path target = Path.of(archiveDir).resolve(dumpId).resolve(source.getFileName());
+        if (!Files.exists(source) && Files.exists(target)) {
+            return target.toString();
+        }
+        Moves.moveNew(source, target);
+        moveSidecar(source, sidecar(target));
         deleteIfEmpty(source.getParent());
         return target.toString();
     }
@@ -48,7 +108,7 @@ public class Custody {
     public void delete(@ExchangeProperty("dumpPath") String dumpPath) throws IOException {
         Path source = Path.of(dumpPath);
         Files.deleteIfExists(source);
-        Files.deleteIfExists(Path.of(dumpPath + ".properties"));
+        Files.deleteIfExists(sidecar(source));
         deleteIfEmpty(source.getParent());
     }
 
@@ -67,20 +127,24 @@ public class Custody {
         }
     }
 
-    /** A dump's own settings ({@code <dump>.properties}) stay with it. */
-    private static void moveSidecar(Path dump, Path movedTo) throws IOException {
-        Path sidecar = Path.of(dump + ".properties");
-        if (Files.exists(sidecar)) {
-            Files.move(sidecar, Path.of(movedTo + ".properties"), StandardCopyOption.ATOMIC_MOVE);
-        }
+    /** The settings file that belongs to a dump: {@code <dump>.properties} beside it. */
+    public static Path sidecar(Path dump) {
+        return dump.resolveSibling(Names.fit(dump.getFileName().toString(), ".properties"));
     }
 
-    private static Path freeName(Path dir, String fileName) {
-        Path candidate = dir.resolve(fileName);
-        for (int i = 1; Files.exists(candidate) || Files.exists(dir.resolve(candidate.getFileName() + ".error.json")); i++) {
-            candidate = dir.resolve(fileName + "." + i);
+    private static Path record(Path failedDump) {
+        return failedDump.resolveSibling(Names.fit(failedDump.getFileName().toString(), ".error.json"));
+    }
+
+    private static void moveSidecar(Path dump, Path to) throws IOException {
+        Path sidecar = sidecar(dump);
+        if (Files.exists(sidecar)) {
+            try {
+                Moves.moveNew(sidecar, to);
+            } catch (FileAlreadyExistsException taken) {
+                Moves.moveNew(sidecar, to.resolveSibling(Names.fit(to.getFileName() + "." + System.nanoTime())));
+            }
         }
-        return candidate;
     }
 
     private static void deleteIfEmpty(Path dir) {

@@ -25,7 +25,7 @@ public class ErrorRecords {
     private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     public String build(Exchange exchange) throws JsonProcessingException {
-        Throwable error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        Throwable error = failure(exchange);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("dump", exchange.getProperty("fileName"));
         r.put("outcome", "failed");
@@ -37,8 +37,9 @@ public class ErrorRecords {
         r.put("failures", failures(error));
         r.put("error", describe(error));
         r.put("error_type", error == null ? null : error.getClass().getName());
-        if (error instanceof TransientPlatformException t && t.getHttpStatus() > 0) {
-            r.put("http_status", t.getHttpStatus());
+        TransientPlatformException last = cause(error, TransientPlatformException.class);
+        if (last != null && last.getHttpStatus() > 0) {
+            r.put("http_status", last.getHttpStatus());
         }
         r.put("what_to_do", advice(error, exchange));
         r.put("dump_now_at", exchange.getProperty("dumpPath"));
@@ -54,8 +55,28 @@ public class ErrorRecords {
 
     /** A one-line summary for the log, masked like the record. */
     public String summary(Exchange exchange) {
-        Throwable error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        Throwable error = failure(exchange);
         return Secrets.mask(error == null ? "unknown error" : describe(error), exchange.getProperty("requestKey", String.class));
+    }
+
+    /**
+     * The dump's lifetime ended while it waited after a fault that may pass: the failure becomes that, with
+     * the last error as its cause.
+     */
+    public void lifetimeOver(Exchange exchange, @org.apache.camel.ExchangeProperty("lastError") String lastError) {
+        Throwable last = failure(exchange);
+        UpgradeTimeoutException timeout = new UpgradeTimeoutException("gave up after upgrade.timeout ("
+                + exchange.getContext().resolvePropertyPlaceholders("{{upgrade.timeout}}") + " s since the dump was received) at step "
+                + exchange.getProperty("dumpStep") + "; the last error: " + lastError);
+        timeout.initCause(last);
+        exchange.setProperty("failure", timeout);
+        exchange.setProperty(Exchange.EXCEPTION_CAUGHT, timeout);
+    }
+
+    /** What went wrong: the failure the dead-letter route was given (kept while it runs), or the exception caught. */
+    public static Throwable failure(Exchange exchange) {
+        Throwable kept = exchange.getProperty("failure", Throwable.class);
+        return kept != null ? kept : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
     }
 
     /** The error's message, and its root cause's where that says more (e.g. "Auth fail" under "Cannot connect"). */
@@ -76,10 +97,18 @@ public class ErrorRecords {
         if (error instanceof PlatformFailureException p) {
             return p.getFailures();
         }
-        if (error instanceof TransientPlatformException t) {
-            return t.getFailures();
+        TransientPlatformException t = cause(error, TransientPlatformException.class);
+        return t == null ? List.of() : t.getFailures();
+    }
+
+    /** The error itself or the first of its causes of the given type. */
+    private static <T extends Throwable> T cause(Throwable error, Class<T> type) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (type.isInstance(t)) {
+                return type.cast(t);
+            }
         }
-        return List.of();
+        return null;
     }
 
     private static String advice(Throwable error, Exchange exchange) {
@@ -87,7 +116,17 @@ public class ErrorRecords {
             return "Nothing to do: the dump already in flight will be delivered. This copy was set aside here.";
         }
         if (error instanceof UpgradeTimeoutException) {
-            return "Follow the request on the platform (status_url, with your request key) or ask Odoo support with the request id.";
+            return exchange.getProperty("requestId") == null
+                    ? "The platform could not be reached for upgrade.timeout; drop the dump again once it is back."
+                    : "Follow the request on the platform (status_url, with your request key) or ask Odoo support with the request id.";
+        }
+        if (error instanceof com.odooupgradecourier.platform.UnexpectedAnswerException) {
+            return "The platform answered in a way the service does not know; it may have created a request. Drop the dump "
+                    + "again to upgrade it, and tell the service's maintainers what the answer was.";
+        }
+        if (error instanceof com.odooupgradecourier.transfer.Downloads.UnsafeUrlException) {
+            return "Check the download host named above; if the platform really serves archives from there, add it to "
+                    + "upgrade.download-hosts, then retry the dump.";
         }
         if (error instanceof BadDumpException) {
             return "Fix or replace the file, then drop it into the drop folder again.";

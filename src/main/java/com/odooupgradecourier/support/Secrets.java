@@ -12,6 +12,7 @@ public final class Secrets {
     public static final String MASK = "***";
     private static final Pattern KEY_PARAM = Pattern.compile("(?i)(\\bkey=)[^&\\s\"']+");
     private static final Pattern KEY_IN_PATH = Pattern.compile("(/database/[A-Za-z0-9_-]+/\\d+/)[^/\\s\"'?#]+");
+    private static final Pattern KEY_IN_JSON = Pattern.compile("(\"key\"\\s*:\\s*\")(?:[^\"\\\\]|\\\\.)*(\")");
 
     private Secrets() {
     }
@@ -26,11 +27,27 @@ public final class Secrets {
             out = out.replace(key, MASK).replace(URLEncoder.encode(key, StandardCharsets.UTF_8), MASK);
         }
         out = KEY_PARAM.matcher(out).replaceAll("$1" + MASK);
+        out = KEY_IN_JSON.matcher(out).replaceAll("$1" + MASK + "$2");
         return KEY_IN_PATH.matcher(out).replaceAll("$1" + MASK);
     }
 
     /** For URLs shown to people: the platform's URLs carry the key in their path. */
     public static String maskUrl(String url) {
         return mask(url, null);
+    }
+
+    private static final Pattern SECRET_PARAM = Pattern.compile(
+            "(?i)([?&](?:password|passphrase|privateKeyPassphrase|token|secret|apiKey|accessToken|authorization)=)[^&\\s\"']+");
+
+    /**
+     * For endpoint URIs shown to people (output, notifications): password, passphrase, token and secret
+     * parameters masked, and any user:password in the authority.
+     */
+    public static String maskUri(String uri) {
+        if (uri == null) {
+            return null;
+        }
+        String out = SECRET_PARAM.matcher(mask(uri, null)).replaceAll("$1" + MASK);
+        return out.replaceAll("(//[^/@:?#]+):[^/@?#]+@", "$1:" + MASK + "@");
     }
 }

@@ -58,20 +58,6 @@ public class SftpTransfers {
         return transfer.equals("sftp") || (transfer.equals("auto") && size > threshold);
     }
 
-    /**
-     * Whether an SFTP failure may pass with a retry (a dropped connection, a refused connection, a
-     * timeout) or is final: authentication refused, or a host key that is unknown or has changed.
-     */
-    public boolean retryable(Throwable error) {
-        for (Throwable t = error; t != null; t = t.getCause()) {
-            String m = String.valueOf(t.getMessage()).toLowerCase(java.util.Locale.ROOT);
-            if (t instanceof JSchException && (m.contains("auth") || m.contains("hostkey") || m.contains("host key"))) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     /** The known_hosts file every SFTP connection verifies against. */
     public String knownHostsFile() {
         return knownHosts.toString();
@@ -204,6 +190,7 @@ public class SftpTransfers {
                 if (Files.size(part) != total) {
                     throw new IOException("download of " + remoteFile + " incomplete: " + Files.size(part) + " of " + total + " bytes");
                 }
+                Downloads.verifyComplete(part);
                 Files.move(part, Path.of(target), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                         java.nio.file.StandardCopyOption.ATOMIC_MOVE);
                 return null;
@@ -223,7 +210,12 @@ public class SftpTransfers {
         try {
             ChannelSftp sftp = (ChannelSftp) session.openChannel("sftp");
             sftp.setBulkRequests(BULK_REQUESTS);
-            sftp.connect(TIMEOUT_MS);
+            try {
+                sftp.connect(TIMEOUT_MS);
+            } catch (JSchException e) {
+                throw new IOException("the SFTP server " + host + ":" + port + " accepted the login but could not start its sftp "
+                        + "subsystem (" + e.getMessage() + ")", e);
+            }
             try {
                 return work.run(sftp);
             } finally {

@@ -33,8 +33,8 @@ class StoreTest {
         Store.migrate(ds);
         Store.migrate(ds);
         JdbcTemplate db = new JdbcTemplate(ds);
-        assertThat(db.queryForObject("select count(*) from schema_version", Integer.class)).isEqualTo(3);
-        assertThat(db.queryForObject("select max(version) from schema_version", Integer.class)).isEqualTo(3);
+        assertThat(db.queryForObject("select count(*) from schema_version", Integer.class)).isEqualTo(Store.VERSION);
+        assertThat(db.queryForObject("select max(version) from schema_version", Integer.class)).isEqualTo(Store.VERSION);
     }
 
     @ParameterizedTest

@@ -1,0 +1,436 @@
+package com.odooupgradecourier.store;
+
+import com.odooupgradecourier.dump.DuplicateDumpException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+import java.util.stream.Stream;
+import javax.sql.DataSource;
+import org.apache.camel.Body;
+import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The queue of dumps, kept in the store: what is due, who holds it, and the one place where a dump moves
+ * from step to step ({@link #go}). Every transition is a guarded update: it names the step the dump must
+ * be in and the node that must hold its lease, checks that exactly one row changed, and records itself in
+ * {@code dump_events}. Work is taken up only through {@link #claimDue()}: new dumps, dumps parked after a
+ * fault that are due again, and dumps whose lease ran out (their worker died).
+ *
+ * <p>Times are milliseconds since the epoch, as 64-bit values, taken from this JVM's clock.
+ */
+public class Dumps {
+    private static final Logger LOG = LoggerFactory.getLogger("courier");
+    private static final int CLAIM_BATCH = 100;
+
+    /** Which exchange property holds the value of each column the routes read or write. */
+    public static final Map<String, String> PROPERTY_OF = columns(
+            "id", "dumpId", "file_name", "fileName", "path", "dumpPath", "size", "dumpSize", "sha256", "dumpSha256",
+            "format", "dumpFormat", "platform_name", "platformFilename", "contract", "contract", "email", "email",
+            "target", "target", "aim", "aim", "timezone", "timezone", "request_id", "requestId", "request_key", "requestKey",
+            "state", "state", "customer_message", "customerMessage", "status_url", "statusUrl", "download_url", "downloadUrl",
+            "notes_url", "notesUrl", "elapsed", "elapsed", "estimated_time", "estimatedTime", "delivered_to", "deliveredName",
+            "step", "dumpStep", "received_millis", "receivedMillis", "attempts", "attempts", "last_error", "lastError",
+            "failed_step", "failedStep", "next_attempt_at", "nextAttemptAt");
+    private static final Set<String> NUMBERS = Set.of("size", "request_id", "request_created_millis", "received_millis",
+            "next_attempt_at", "lease_until", "attempts");
+
+    private final DataSource store;
+    private final String node;
+    private final long leaseMillis;
+    private final long pollMillis;
+    private final long retryDelay;
+    private final long maxDelay;
+    private final int retryAttempts;
+    private final long lifetimeMillis;
+    private final LongSupplier clock;
+    private final Set<String> held = ConcurrentHashMap.newKeySet();
+    private volatile Path staging;
+
+    /**
+     * @param node          this instance's name: the owner of the leases it takes
+     * @param leaseMillis   how long a lease holds without a heartbeat ({@link #renewLeases()})
+     * @param pollMillis    {@code upgrade.poll-interval}
+     * @param retryDelay    {@code upgrade.retry.delay}: the first in-step retry; parking continues the doubling
+     * @param retryAttempts {@code upgrade.retry.attempts}
+     * @param maxDelay      {@code upgrade.retry.max-delay}: the longest wait between two attempts
+     * @param lifetimeMillis {@code upgrade.timeout}: a dump not delivered this long after it was received is bounced
+     */
+    public Dumps(DataSource store, String node, long leaseMillis, long pollMillis, long retryDelay, int retryAttempts,
+                 long maxDelay, long lifetimeMillis, LongSupplier clock) {
+        this.store = store;
+        this.node = node;
+        this.leaseMillis = leaseMillis;
+        this.pollMillis = pollMillis;
+        this.retryDelay = retryDelay;
+        this.retryAttempts = retryAttempts;
+        this.maxDelay = maxDelay;
+        this.lifetimeMillis = lifetimeMillis;
+        this.clock = clock;
+    }
+
+    public String node() {
+        return node;
+    }
+
+    // ---------------------------------------------------------------- taking work
+
+    /** A dump just taken into custody: recorded as {@code received}, due at once. */
+    public void receive(@ExchangeProperty("dumpId") String id, @ExchangeProperty("fileName") String fileName,
+                        @ExchangeProperty("dumpPath") String path) throws SQLException {
+        long now = clock.getAsLong();
+        try (Connection c = store.getConnection()) {
+            c.setAutoCommit(false);
+            update(c, "insert into dumps (id, file_name, path, step, received_millis, next_attempt_at) values (?, ?, ?, ?, ?, ?)",
+                    id, fileName, path, Step.RECEIVED.id(), now, now);
+            event(c, id, now, "received", null, Step.RECEIVED, null);
+            c.commit();
+        }
+    }
+
+    /**
+     * Takes every dump that is due and not held by anyone: a lease for this node is written on each (a
+     * guarded update, so two nodes never take the same dump) and the rows are returned, oldest due first.
+     */
+    public synchronized List<Map<String, Object>> claimDue() throws SQLException {
+        long now = clock.getAsLong();
+        List<Map<String, Object>> claimed = new ArrayList<>();
+        try (Connection c = store.getConnection()) {
+            List<Map<String, Object>> due = query(c, "select * from dumps where step not in ('delivered', 'failed') "
+                    + "and next_attempt_at <= ? and (lease_until is null or lease_until < ?) order by next_attempt_at, received_millis",
+                    CLAIM_BATCH, now, now);
+            for (Map<String, Object> row : due) {
+                String id = (String) row.get("id");
+                int n = update(c, "update dumps set lease_owner = ?, lease_until = ? where id = ? and step = ? "
+                        + "and (lease_until is null or lease_until < ?)", node, now + leaseMillis, id, row.get("step"), now);
+                if (n == 1) {
+                    held.add(id);
+                    claimed.add(row);
+                    if (row.get("lease_owner") != null) {
+                        LOG.info("{}: taken up again at step {} ({} stopped working on it)", row.get("file_name"), row.get("step"),
+                                row.get("lease_owner"));
+                    }
+                }
+            }
+        }
+        return claimed;
+    }
+
+    /** Sets the exchange properties of a dump from its row (the body), e.g. {@code dumpId}, {@code requestKey}. */
+    public void load(Exchange exchange, @Body Map<String, Object> row) {
+        row.forEach((column, value) -> {
+            String property = PROPERTY_OF.get(column.toLowerCase(Locale.ROOT));
+            if (property != null) {
+                exchange.setProperty(property, value);
+            }
+        });
+        exchange.setProperty("previousState", row.get("state"));
+    }
+
+    /** The dump's work here is over for now: its lease is given up (the queue takes it when it is due). */
+    public void release(@ExchangeProperty("dumpId") String id) throws SQLException {
+        if (id == null || !held.remove(id)) {
+            return;
+        }
+        try (Connection c = store.getConnection()) {
+            update(c, "update dumps set lease_owner = null, lease_until = null where id = ? and lease_owner = ?", id, node);
+        }
+    }
+
+    /** The heartbeat: every dump this node works on keeps its lease. */
+    public void renewLeases() throws SQLException {
+        if (held.isEmpty()) {
+            return;
+        }
+        long until = clock.getAsLong() + leaseMillis;
+        try (Connection c = store.getConnection()) {
+            c.setAutoCommit(false);
+            for (String id : held) {
+                update(c, "update dumps set lease_until = ? where id = ? and lease_owner = ?", until, id, node);
+            }
+            c.commit();
+        }
+    }
+
+    /**
+     * At start: leases this node held before (in a life that ended with a crash) are given up, and a dump
+     * taken from the drop folder but not yet recorded (a crash in between) is recorded now.
+     */
+    public void recover(Path staging) throws SQLException, IOException {
+        this.staging = staging;
+        try (Connection c = store.getConnection()) {
+            for (Map<String, Object> row : query(c, "select file_name, step from dumps where lease_owner = ?", Integer.MAX_VALUE, node)) {
+                LOG.info("{}: taken up again at step {} (the service stopped while working on it)", row.get("file_name"), row.get("step"));
+            }
+            update(c, "update dumps set lease_owner = null, lease_until = null where lease_owner = ?", node);
+        }
+        adoptOrphans(0);
+    }
+
+    /**
+     * While running: a dump taken from the drop folder a minute ago or more but not recorded (the store did not
+     * answer then) is recorded now, so it does not wait for a restart.
+     */
+    public void adoptOrphans() throws SQLException, IOException {
+        adoptOrphans(60_000);
+    }
+
+    private void adoptOrphans(long minAgeMillis) throws SQLException, IOException {
+        Path dir = staging;
+        if (dir == null || !Files.isDirectory(dir)) {
+            return;
+        }
+        long now = clock.getAsLong();
+        try (Stream<Path> dirs = Files.list(dir)) {
+            for (Path d : dirs.filter(Files::isDirectory).toList()) {
+                if (now - Files.getLastModifiedTime(d).toMillis() >= minAgeMillis) {
+                    adopt(d);
+                }
+            }
+        }
+    }
+
+    private void adopt(Path dir) throws SQLException, IOException {
+        String id = dir.getFileName().toString();
+        try (Connection c = store.getConnection()) {
+            if (!query(c, "select id from dumps where id = ?", 1, id).isEmpty()) {
+                return;
+            }
+        }
+        List<Path> dumps;
+        try (Stream<Path> files = Files.list(dir)) {
+            dumps = files.filter(f -> !f.getFileName().toString().endsWith(".properties")).toList();
+        }
+        if (dumps.size() != 1) {
+            if (dumps.isEmpty()) {
+                try (Stream<Path> rest = Files.list(dir)) {
+                    if (rest.findAny().isEmpty()) {
+                        Files.delete(dir);
+                    }
+                }
+            }
+            return;
+        }
+        Path dump = dumps.get(0);
+        receive(id, dump.getFileName().toString(), dump.toString());
+        LOG.info("{}: taken from the drop folder before the last stop, recorded now", dump.getFileName());
+    }
+
+    // ---------------------------------------------------------------- transitions
+
+    /**
+     * Moves the exchange's dump through the named transition: a guarded update of its row (its step as this
+     * exchange knows it, and this node's lease), with the columns the transition writes taken from the
+     * exchange's properties, recorded in {@code dump_events}.
+     *
+     * @throws IllegalTransitionException the dump is not in a step the transition starts from, or another
+     *                                    worker holds it now
+     * @throws DuplicateDumpException     {@code admitted}: another unfinished dump has the same sha256
+     */
+    public void go(Exchange exchange, String name) throws SQLException, DuplicateDumpException {
+        Transition t = Transition.named(name);
+        String id = exchange.getProperty("dumpId", String.class);
+        Step from = Step.of(exchange.getProperty("dumpStep", String.class));
+        if (!t.allowedFrom(from)) {
+            throw new IllegalTransitionException(exchange.getProperty("fileName") + ": '" + t.id() + "' cannot start from step " + from);
+        }
+        Step to = t == Transition.RETRY ? Step.of(exchange.getProperty("failedStep", String.class)) : t.target(from);
+        long now = clock.getAsLong();
+        StringBuilder sql = new StringBuilder("update dumps set step = ?, updated_at = CURRENT_TIMESTAMP");
+        List<Object> args = new ArrayList<>(List.of(to.id()));
+        for (String column : t.columns()) {
+            sql.append(", ").append(column).append(" = ?");
+            args.add(column.equals("request_created_millis") ? now : value(column, exchange.getProperty(PROPERTY_OF.get(column))));
+        }
+        if (t == Transition.PARK) {
+            long attempts = exchange.getProperty("attempts", 0L, Long.class);
+            long next = now + backOff(attempts);
+            sql.append(", attempts = attempts + 1, next_attempt_at = ?");
+            args.add(next);
+            exchange.setProperty("nextAttemptAt", next);
+            exchange.setProperty("nextAttempt", java.time.Instant.ofEpochMilli(next).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+            exchange.setProperty("attempts", attempts + 1);
+        } else {
+            if (to != from) {
+                sql.append(", attempts = 0");
+            }
+            if (!t.columns().contains("last_error")) {
+                sql.append(", last_error = null");
+            }
+            switch (t.due()) {
+                case NOW -> {
+                    sql.append(", next_attempt_at = ?");
+                    args.add(now);
+                }
+                case POLL -> {
+                    sql.append(", next_attempt_at = ?");
+                    args.add(now + pollMillis);
+                }
+                case NEVER -> sql.append(", next_attempt_at = null");
+                default -> {
+                    // NONE: the work that made the transition goes on; the row stays due for a retake if it dies
+                }
+            }
+        }
+        if (t == Transition.FAIL) {
+            sql.append(", failed_step = ?");
+            args.add(from.id());
+        } else if (t == Transition.RETRY) {
+            sql.append(", failed_step = null, received_millis = ?");
+            args.add(now);
+        }
+        sql.append(" where id = ? and step = ?");
+        args.add(id);
+        args.add(from.id());
+        if (t != Transition.RETRY) {
+            sql.append(" and lease_owner = ?");
+            args.add(node);
+        }
+        try (Connection c = store.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                int n = update(c, sql.toString(), args.toArray());
+                if (n != 1) {
+                    c.rollback();
+                    throw new IllegalTransitionException(exchange.getProperty("fileName") + ": '" + t.id() + "' refused: the dump is no "
+                            + "longer in step " + from + " or is held by another worker");
+                }
+                event(c, id, now, t.id(), from, to, t.columns().contains("last_error") ? exchange.getProperty("lastError", String.class) : null);
+                c.commit();
+            } catch (SQLException e) {
+                c.rollback();
+                if (t == Transition.ADMIT && isUniqueViolation(e)) {
+                    throw duplicate(c, exchange);
+                }
+                throw e;
+            }
+        }
+        exchange.setProperty("dumpStep", to.id());
+        if (t == Transition.FAIL) {
+            exchange.setProperty("failedStep", from.id());
+        } else if (t == Transition.RETRY) {
+            exchange.removeProperty("failedStep");
+        }
+    }
+
+    /** Writes one column of the exchange's dump without changing its step (e.g. {@code path} after a move). */
+    public void update(Exchange exchange, String column) throws SQLException {
+        String property = PROPERTY_OF.get(column);
+        if (property == null || column.equals("step")) {
+            throw new IllegalArgumentException("not a column that can be written alone: " + column);
+        }
+        try (Connection c = store.getConnection()) {
+            update(c, "update dumps set " + column + " = ?, updated_at = CURRENT_TIMESTAMP where id = ?",
+                    value(column, exchange.getProperty(property)), exchange.getProperty("dumpId", String.class));
+        }
+    }
+
+    /** Whether the dump's lifetime ({@code upgrade.timeout} after it was received) is over. */
+    public boolean lifetimeOver(@ExchangeProperty("receivedMillis") Long receivedMillis) {
+        return receivedMillis != null && clock.getAsLong() - receivedMillis > lifetimeMillis;
+    }
+
+    /** The wait before a parked dump is taken again: the retries' doubling, continued, capped at the longest delay. */
+    long backOff(long parkedBefore) {
+        long shift = Math.min(30, retryAttempts + parkedBefore);
+        return Math.min(maxDelay, retryDelay * (1L << shift));
+    }
+
+    private DuplicateDumpException duplicate(Connection c, Exchange exchange) throws SQLException {
+        String sha = exchange.getProperty("dumpSha256", String.class);
+        List<Map<String, Object>> twin = query(c, "select file_name, request_id, step from dumps where sha256 = ? and id <> ? "
+                + "and step not in ('delivered', 'failed')", 1, sha, exchange.getProperty("dumpId", String.class));
+        Map<String, Object> t = twin.isEmpty() ? Map.of() : twin.get(0);
+        return new DuplicateDumpException("the same dump (sha256 " + sha + ") is already in flight as " + t.get("file_name")
+                + ", request " + t.get("request_id") + ", step " + t.get("step")
+                + ": it is not sent a second time. Wait for that one to be delivered, or drop a different dump.");
+    }
+
+    private static boolean isUniqueViolation(SQLException e) {
+        return "23505".equals(e.getSQLState()) || String.valueOf(e.getMessage()).contains("UNIQUE constraint failed");
+    }
+
+    private void event(Connection c, String id, long at, String transition, Step from, Step to, String detail) throws SQLException {
+        update(c, "insert into dump_events (dump_id, at_millis, transition, from_step, to_step, node, detail) values (?, ?, ?, ?, ?, ?, ?)",
+                id, at, transition, from == null ? null : from.id(), to.id(), node, detail);
+    }
+
+    /** A property's value as its column holds it: numbers as 64-bit integers, the rest as text. */
+    private static Object value(String column, Object value) {
+        if (value == null) {
+            return null;
+        }
+        if (!NUMBERS.contains(column)) {
+            return String.valueOf(value);
+        }
+        String text = String.valueOf(value).trim();
+        return text.isEmpty() ? null : Long.valueOf(text);
+    }
+
+    // ---------------------------------------------------------------- JDBC
+
+    static int update(Connection c, String sql, Object... args) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(sql)) {
+            bind(s, args);
+            return s.executeUpdate();
+        }
+    }
+
+    static List<Map<String, Object>> query(Connection c, String sql, int max, Object... args) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(sql)) {
+            bind(s, args);
+            s.setMaxRows(max);
+            try (ResultSet rs = s.executeQuery()) {
+                ResultSetMetaData md = rs.getMetaData();
+                List<Map<String, Object>> rows = new ArrayList<>();
+                while (rs.next()) {
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    for (int i = 1; i <= md.getColumnCount(); i++) {
+                        row.put(md.getColumnLabel(i).toLowerCase(Locale.ROOT), rs.getObject(i));
+                    }
+                    rows.add(row);
+                }
+                return rows;
+            }
+        }
+    }
+
+    private static void bind(PreparedStatement s, Object... args) throws SQLException {
+        for (int i = 0; i < args.length; i++) {
+            Object a = args[i];
+            if (a == null) {
+                s.setNull(i + 1, Types.NULL);
+            } else if (a instanceof Long l) {
+                s.setLong(i + 1, l);
+            } else if (a instanceof Integer n) {
+                s.setInt(i + 1, n);
+            } else {
+                s.setString(i + 1, String.valueOf(a));
+            }
+        }
+    }
+
+    private static Map<String, String> columns(String... pairs) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            m.put(pairs[i], pairs[i + 1]);
+        }
+        return Map.copyOf(m);
+    }
+}

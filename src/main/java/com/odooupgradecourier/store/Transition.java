@@ -1,0 +1,129 @@
+package com.odooupgradecourier.store;
+
+import static com.odooupgradecourier.store.Step.ADMITTED;
+import static com.odooupgradecourier.store.Step.CREATED;
+import static com.odooupgradecourier.store.Step.DELIVERED;
+import static com.odooupgradecourier.store.Step.DONE;
+import static com.odooupgradecourier.store.Step.DOWNLOADED;
+import static com.odooupgradecourier.store.Step.DOWNLOADING;
+import static com.odooupgradecourier.store.Step.FAILED;
+import static com.odooupgradecourier.store.Step.PROCESSING;
+import static com.odooupgradecourier.store.Step.RECEIVED;
+import static com.odooupgradecourier.store.Step.UPLOADED;
+import static com.odooupgradecourier.store.Step.UPLOADING;
+
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Every way a dump may move from one step to another, named once. Routes call them by name
+ * ({@code dumps.go(*, 'created')}); the store applies each as one guarded update
+ * ({@code where id = ? and step = ? and lease_owner = ?}) and records it in {@code dump_events}.
+ *
+ * <p>Each transition names the columns it writes (from the exchange properties of the same meaning, see
+ * {@link Dumps#PROPERTY_OF}) and when the dump is due next: at once (the next step's route takes it), after
+ * the poll interval, after a back-off (parked), or never (final).
+ */
+public enum Transition {
+    /** Inspected, settings applied; refused when another unfinished dump has the same sha256. */
+    ADMIT("admitted", EnumSet.of(RECEIVED), ADMITTED, Due.NOW,
+            "path", "size", "sha256", "format", "platform_name", "contract", "email", "target", "aim", "timezone"),
+    /** The platform created the request: its id and key are kept before any byte is sent. */
+    CREATE("created", EnumSet.of(ADMITTED), CREATED, Due.NOW, "request_id", "request_key", "request_created_millis"),
+    /** An upload begins, or a broken one is taken up again. */
+    START_UPLOAD("upload-started", EnumSet.of(CREATED, UPLOADING), UPLOADING, Due.NONE),
+    /** The platform holds every byte of the dump. */
+    UPLOAD("uploaded", EnumSet.of(UPLOADING), UPLOADED, Due.NOW),
+    /** The platform accepted {@code process} (or its status shows it already left draft). */
+    PROCESS("processing", EnumSet.of(UPLOADED), PROCESSING, Due.POLL, "state"),
+    /** A status answer while the upgrade still runs. */
+    POLL("polled", EnumSet.of(PROCESSING), PROCESSING, Due.POLL,
+            "state", "customer_message", "elapsed", "estimated_time", "status_url"),
+    /** The platform finished: the archive's URLs are kept for the download. */
+    FINISH("upgraded", EnumSet.of(PROCESSING), DONE, Due.NOW,
+            "state", "customer_message", "elapsed", "estimated_time", "status_url", "download_url", "notes_url"),
+    /** A download begins, or a broken one is taken up again. */
+    START_DOWNLOAD("download-started", EnumSet.of(DONE, DOWNLOADING), DOWNLOADING, Due.NONE),
+    /** The archive (and the notes, when there are any) are complete and verified on disk. */
+    DOWNLOAD("downloaded", EnumSet.of(DOWNLOADING), DOWNLOADED, Due.NOW),
+    /** The archive is at the output under its delivered name. */
+    DELIVER("delivered", EnumSet.of(DOWNLOADED), DELIVERED, Due.NEVER, "delivered_to"),
+    /** A fault that may pass outlived the step's retries: the dump waits in its step until it is due again. */
+    PARK("parked", unfinished(), null, Due.BACK_OFF, "last_error"),
+    /** A final cause (or the end of the dump's lifetime): bounced with a record. */
+    FAIL("failed", unfinished(), FAILED, Due.NEVER,
+            "last_error", "path", "state", "customer_message", "size", "sha256", "format", "platform_name"),
+    /** A failed dump taken up again, at the step it failed at (its platform request, if any, kept). */
+    RETRY("retried", EnumSet.of(FAILED), null, Due.NOW);
+
+    /** When a dump is due again after a transition. */
+    enum Due {
+        /** At once: the route of its new step takes it. */
+        NOW,
+        /** After {@code upgrade.poll-interval}. */
+        POLL,
+        /** After the back-off of its attempts so far. */
+        BACK_OFF,
+        /** Not by the queue: the work that made this transition goes on with the dump. */
+        NONE,
+        /** Never: a final step. */
+        NEVER
+    }
+
+    private final String id;
+    private final Set<Step> from;
+    private final Step to;
+    private final Due due;
+    private final List<String> columns;
+
+    Transition(String id, Set<Step> from, Step to, Due due, String... columns) {
+        this.id = id;
+        this.from = from;
+        this.to = to;
+        this.due = due;
+        this.columns = List.of(columns);
+    }
+
+    private static Set<Step> unfinished() {
+        EnumSet<Step> s = EnumSet.allOf(Step.class);
+        s.removeIf(Step::isFinal);
+        return s;
+    }
+
+    /** The name routes use, e.g. {@code created}. */
+    public String id() {
+        return id;
+    }
+
+    public boolean allowedFrom(Step step) {
+        return from.contains(step);
+    }
+
+    /** The step a dump is in after this transition from {@code step}. */
+    public Step target(Step step) {
+        if (this == RETRY || to == null && this != PARK) {
+            throw new IllegalStateException(id + " has no fixed target");
+        }
+        return to == null ? step : to;
+    }
+
+    Set<Step> from() {
+        return from;
+    }
+
+    Due due() {
+        return due;
+    }
+
+    List<String> columns() {
+        return columns;
+    }
+
+    public static Transition named(String id) {
+        return Arrays.stream(values()).filter(t -> t.id.equals(id.trim().toLowerCase(Locale.ROOT))).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no transition named '" + id + "'"));
+    }
+}

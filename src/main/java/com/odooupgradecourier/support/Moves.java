@@ -1,0 +1,117 @@
+package com.odooupgradecourier.support;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.UUID;
+
+/**
+ * Moving a customer's file without ever losing it or replacing another: the drop, data, output and failed
+ * folders may be on different file systems (a network share, a tmpfs).
+ *
+ * <p>On one file system a move is a hard link under the new name (which fails, atomically, when that name is
+ * taken) and then the removal of the old name; where links are not supported, a rename that checks first.
+ * Across file systems it is a copy to a temporary name beside the target, synced to disk, put in place the
+ * same way, and only then the removal of the source: a failed copy leaves the source untouched.
+ */
+public final class Moves {
+    private Moves() {
+    }
+
+    /**
+     * Moves {@code source} to {@code target}.
+     *
+     * @throws FileAlreadyExistsException {@code target} exists: nothing was moved
+     */
+    public static void moveNew(Path source, Path target) throws IOException {
+        Files.createDirectories(target.toAbsolutePath().getParent());
+        if (sameFileSystem(source, target)) {
+            place(source, target);
+            Files.deleteIfExists(source);
+        } else {
+            Path tmp = copyToTemporary(source, target);
+            try {
+                place(tmp, target);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+            syncFolder(target.toAbsolutePath().getParent());
+            Files.delete(source);
+        }
+    }
+
+    /** Writes {@code content} as the new file {@code target}, complete or not at all. */
+    public static void writeNew(Path target, byte[] content) throws IOException {
+        Path dir = Files.createDirectories(target.toAbsolutePath().getParent());
+        Path tmp = dir.resolve(".incoming-" + UUID.randomUUID() + ".tmp");
+        try {
+            try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                out.write(java.nio.ByteBuffer.wrap(content));
+                out.force(true);
+            }
+            place(tmp, target);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        syncFolder(dir);
+    }
+
+    /** Flushes a file's bytes to disk. */
+    public static void sync(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+    }
+
+    /** Whether two files hold the same bytes (the same file, or equal size and content). */
+    public static boolean sameContent(Path a, Path b) throws IOException {
+        if (!Files.exists(a) || !Files.exists(b)) {
+            return false;
+        }
+        if (Files.isSameFile(a, b)) {
+            return true;
+        }
+        return Files.size(a) == Files.size(b) && Files.mismatch(a, b) == -1;
+    }
+
+    /** {@code target} gets the content of {@code source} (which keeps it too), never replacing an existing file. */
+    private static void place(Path source, Path target) throws IOException {
+        try {
+            Files.createLink(target, source);
+        } catch (FileAlreadyExistsException e) {
+            throw e;
+        } catch (IOException | UnsupportedOperationException e) {
+            // no hard links here: a rename that refuses an existing target (checked just before, not atomically)
+            Files.move(source, target);
+        }
+    }
+
+    private static Path copyToTemporary(Path source, Path target) throws IOException {
+        Path tmp = target.toAbsolutePath().getParent().resolve(".incoming-" + UUID.randomUUID() + ".tmp");
+        try (InputStream in = Files.newInputStream(source);
+             FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            in.transferTo(java.nio.channels.Channels.newOutputStream(out));
+            out.force(true);
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        return tmp;
+    }
+
+    private static boolean sameFileSystem(Path source, Path target) throws IOException {
+        return Files.getFileStore(source.toAbsolutePath().getParent()).equals(Files.getFileStore(target.toAbsolutePath().getParent()));
+    }
+
+    private static void syncFolder(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException e) {
+            // not every file system lets a folder be synced; the file itself was
+        }
+    }
+}

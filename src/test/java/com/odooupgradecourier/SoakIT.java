@@ -1,0 +1,97 @@
+package com.odooupgradecourier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Twenty dumps through a platform that answers every 7th call with 503, while the service is killed with -9
+ * four times at random moments: every dump is delivered byte-exact, with one request each, and no request
+ * key is in any file the service wrote for people.
+ */
+class SoakIT {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void twentyDumpsThroughFaultsAndFourKillsAreAllDeliveredOnce() throws Exception {
+        long seed = System.nanoTime();
+        Random random = new Random(seed);
+        try (CourierHarness h = new CourierHarness(tmp)) {
+            h.simulator.unavailableEvery(7);
+            Map<String, String> env = new HashMap<>(CourierProcess.env(h));
+            env.put("UPGRADE_SFTP_THRESHOLD", "1MB");
+            env.put("UPGRADE_RETRY_ATTEMPTS", "2");
+            env.put("UPGRADE_RETRY_DELAY", "100");
+            env.put("UPGRADE_RETRY_MAX_DELAY", "1000");
+            Map<String, byte[]> originals = new HashMap<>();
+            Path staging = Files.createDirectories(tmp.resolve("staging"));
+            for (int i = 0; i < 20; i++) {
+                String name = "soak-" + i + (i % 4 == 0 ? ".dump" : ".sql");
+                Path dump = i % 4 == 0 ? TestDumps.customFormat(staging.resolve(name), 1_500_000 + i)
+                        : TestDumps.plainSql(staging.resolve(name), 200 + i);
+                originals.put(name, Files.readAllBytes(dump));
+            }
+            Path log = tmp.resolve("courier.log");
+            List<String> names = new ArrayList<>(originals.keySet());
+            for (int run = 0; run < 4; run++) {
+                try (CourierProcess courier = CourierProcess.start(log, List.of(), env)) {
+                    for (int k = 0; k < 5; k++) {
+                        h.dropFile(staging.resolve(names.get(run * 5 + k)));
+                    }
+                    // killed at a random moment: after a random number of further calls to the platform
+                    int killAt = h.simulator.calls() + 5 + random.nextInt(30);
+                    await().atMost(Duration.ofSeconds(60)).until(() -> h.simulator.calls() >= killAt);
+                    courier.kill();
+                }
+            }
+            try (CourierProcess last = CourierProcess.start(log, List.of(), env)) {
+                await().atMost(Duration.ofSeconds(240)).until(() -> delivered(h) == 20);
+                last.terminate();
+            }
+            for (Map.Entry<String, byte[]> e : originals.entrySet()) {
+                Path archive = h.out.resolve("upgraded_" + e.getKey());
+                assertThat(HttpsFlowTest.unzip(archive).get("dump.sql")).as("%s (seed %d)", e.getKey(), seed).isEqualTo(e.getValue());
+            }
+            assertThat(h.simulator.requestCount()).as("one request per dump (seed %d)", seed).isEqualTo(20);
+            assertThat(h.failed).doesNotExist();
+            assertThat(Files.readString(log)).as("the kills caught dumps in flight").contains("taken up again at step");
+            List<Path> files = new ArrayList<>(List.of(log));
+            for (Path dir : List.of(h.out, h.data)) {
+                try (Stream<Path> walk = Files.walk(dir)) {
+                    walk.filter(Files::isRegularFile).filter(p -> !p.getFileName().toString().startsWith("courier.db")).forEach(files::add);
+                }
+            }
+            for (Path file : files) {
+                String text = Files.readString(file, StandardCharsets.ISO_8859_1);
+                for (String key : h.simulator.keys()) {
+                    assertThat(text).as("%s holds a request key", file).doesNotContain(key)
+                            .doesNotContain(URLEncoder.encode(key, StandardCharsets.UTF_8));
+                }
+            }
+        }
+    }
+
+    private static int delivered(CourierHarness h) throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + h.data.resolve("courier.db"));
+             ResultSet rs = c.createStatement().executeQuery("select count(*) from dumps where step = 'delivered'")) {
+            return rs.next() ? rs.getInt(1) : 0;
+        }
+    }
+}

@@ -1,0 +1,197 @@
+package com.odooupgradecourier.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.odooupgradecourier.TestPostgres;
+import com.odooupgradecourier.dump.DuplicateDumpException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
+import org.apache.camel.Exchange;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.support.DefaultExchange;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/** The state machine in the store, on both databases: guarded transitions, leases, duplicates, times. */
+class DumpsTest {
+    private static final long LEASE = 20_000;
+    private static final long POLL = 60_000;
+    private static final long YEAR = 365L * 24 * 3600 * 1000;
+
+    @TempDir
+    Path tmp;
+    private final AtomicLong clock = new AtomicLong(1_800_000_000_000L);
+    private final DefaultCamelContext camel = new DefaultCamelContext();
+
+    private DataSource open(String kind) throws Exception {
+        return kind.equals("sqlite") ? Store.open("", "", "", tmp)
+                : Store.open(TestPostgres.freshUrl(), TestPostgres.user(), TestPostgres.password(), tmp);
+    }
+
+    private Dumps node(DataSource ds, String name) {
+        return new Dumps(ds, name, LEASE, POLL, 2000, 6, 120_000, YEAR, clock::get);
+    }
+
+    /** A dump received and claimed by {@code dumps}, as the exchange a route would have. */
+    private Exchange claimed(Dumps dumps, String id, String sha) throws Exception {
+        dumps.receive(id, id + ".sql", "/custody/" + id + ".sql");
+        Map<String, Object> row = dumps.claimDue().stream().filter(r -> r.get("id").equals(id)).findFirst().orElseThrow();
+        Exchange ex = new DefaultExchange(camel);
+        dumps.load(ex, row);
+        ex.setProperty("dumpSha256", sha);
+        ex.setProperty("dumpSize", 42L);
+        ex.setProperty("requestId", "10534");
+        ex.setProperty("requestKey", "k");
+        return ex;
+    }
+
+    /** The path through the steps that leads to {@code step}, from received. */
+    private static final Map<Step, List<String>> PATH_TO = Map.ofEntries(
+            Map.entry(Step.RECEIVED, List.of()),
+            Map.entry(Step.ADMITTED, List.of("admitted")),
+            Map.entry(Step.CREATED, List.of("admitted", "created")),
+            Map.entry(Step.UPLOADING, List.of("admitted", "created", "upload-started")),
+            Map.entry(Step.UPLOADED, List.of("admitted", "created", "upload-started", "uploaded")),
+            Map.entry(Step.PROCESSING, List.of("admitted", "created", "upload-started", "uploaded", "processing")),
+            Map.entry(Step.DONE, List.of("admitted", "created", "upload-started", "uploaded", "processing", "upgraded")),
+            Map.entry(Step.DOWNLOADING, List.of("admitted", "created", "upload-started", "uploaded", "processing", "upgraded",
+                    "download-started")),
+            Map.entry(Step.DOWNLOADED, List.of("admitted", "created", "upload-started", "uploaded", "processing", "upgraded",
+                    "download-started", "downloaded")),
+            Map.entry(Step.DELIVERED, List.of("admitted", "created", "upload-started", "uploaded", "processing", "upgraded",
+                    "download-started", "downloaded", "delivered")),
+            Map.entry(Step.FAILED, List.of("admitted", "created", "failed")));
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void everyAllowedTransitionPassesAndEveryOtherIsRefused(String kind) throws Exception {
+        DataSource ds = open(kind);
+        Dumps dumps = node(ds, "a");
+        JdbcTemplate db = new JdbcTemplate(ds);
+        int n = 0;
+        for (Transition t : Transition.values()) {
+            for (Step step : Step.values()) {
+                String id = "d" + n++;
+                Exchange ex = claimed(dumps, id, "sha-" + id);
+                for (String go : PATH_TO.get(step)) {
+                    dumps.go(ex, go);
+                }
+                assertThat(db.queryForObject("select step from dumps where id = ?", String.class, id)).isEqualTo(step.id());
+                if (t.allowedFrom(step)) {
+                    dumps.go(ex, t.id());
+                    Step expected = t == Transition.RETRY ? Step.CREATED : t.target(step);
+                    assertThat(db.queryForObject("select step from dumps where id = ?", String.class, id))
+                            .as("%s from %s", t.id(), step).isEqualTo(expected.id());
+                    assertThat(db.queryForObject("select count(*) from dump_events where dump_id = ? and transition = ?",
+                            Integer.class, id, t.id())).isPositive();
+                } else {
+                    assertThatThrownBy(() -> dumps.go(ex, t.id())).as("%s from %s", t.id(), step)
+                            .isInstanceOf(IllegalTransitionException.class);
+                    assertThat(db.queryForObject("select step from dumps where id = ?", String.class, id)).isEqualTo(step.id());
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void aTransitionByANodeThatLostTheLeaseIsRefused(String kind) throws Exception {
+        DataSource ds = open(kind);
+        Dumps a = node(ds, "a");
+        Dumps b = node(ds, "b");
+        Exchange byA = claimed(a, "x", "sha-x");
+        assertThat(b.claimDue()).as("held by a").isEmpty();
+        clock.addAndGet(LEASE + 1);
+        Map<String, Object> row = b.claimDue().get(0);
+        Exchange byB = new DefaultExchange(camel);
+        b.load(byB, row);
+        assertThatThrownBy(() -> a.go(byA, "admitted")).isInstanceOf(IllegalTransitionException.class);
+        byB.setProperty("dumpSha256", "sha-x");
+        b.go(byB, "admitted");
+        assertThat(new JdbcTemplate(ds).queryForObject("select step from dumps where id = 'x'", String.class)).isEqualTo("admitted");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void aLeaseKeptByItsHeartbeatIsNotTakenAndARestartGivesItsOwnLeasesUp(String kind) throws Exception {
+        DataSource ds = open(kind);
+        Dumps a = node(ds, "a");
+        claimed(a, "y", "sha-y");
+        for (int i = 0; i < 5; i++) {
+            clock.addAndGet(LEASE / 2);
+            a.renewLeases();
+            assertThat(node(ds, "b").claimDue()).isEmpty();
+        }
+        Dumps restarted = node(ds, "a");
+        restarted.recover(tmp.resolve("no-staging"));
+        assertThat(restarted.claimDue()).extracting(r -> r.get("id")).containsExactly("y");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void theStoreHoldsOneUnfinishedDumpPerSha256(String kind) throws Exception {
+        DataSource ds = open(kind);
+        Dumps dumps = node(ds, "a");
+        Exchange first = claimed(dumps, "first", "same");
+        dumps.go(first, "admitted");
+        dumps.go(first, "created");
+        for (String copy : List.of("second", "third", "fourth")) {
+            Exchange ex = claimed(dumps, copy, "same");
+            assertThatThrownBy(() -> dumps.go(ex, "admitted")).isInstanceOf(DuplicateDumpException.class)
+                    .hasMessageContaining("already in flight as first.sql, request 10534, step created");
+            ex.setProperty("lastError", "duplicate");
+            dumps.go(ex, "failed");
+        }
+        dumps.go(first, "failed");
+        Exchange again = claimed(dumps, "again", "same");
+        dumps.go(again, "admitted");
+        assertThat(new JdbcTemplate(ds).queryForList("select step from dumps order by id", String.class))
+                .containsExactly("admitted", "failed", "failed", "failed", "failed");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void parkingBacksOffAndALifetimeOfAYearIsKeptIn64Bits(String kind) throws Exception {
+        DataSource ds = open(kind);
+        Dumps dumps = node(ds, "a");
+        Exchange ex = claimed(dumps, "p", "sha-p");
+        ex.setProperty("lastError", "HTTP 503");
+        long start = clock.get();
+        dumps.go(ex, "parked");
+        JdbcTemplate db = new JdbcTemplate(ds);
+        assertThat(db.queryForObject("select next_attempt_at from dumps", Long.class)).isEqualTo(start + 120_000);
+        assertThat(db.queryForObject("select attempts from dumps", Integer.class)).isEqualTo(1);
+        dumps.release("p");
+        assertThat(dumps.claimDue()).as("not due before its back-off").isEmpty();
+        clock.addAndGet(120_001);
+        assertThat(dumps.claimDue()).hasSize(1);
+        assertThat(dumps.lifetimeOver(start)).isFalse();
+        clock.addAndGet(YEAR);
+        assertThat(dumps.lifetimeOver(start)).isTrue();
+        assertThat(db.queryForObject("select received_millis + " + YEAR + " from dumps", Long.class)).isEqualTo(start + YEAR);
+        assertThat(dumps.backOff(0)).isEqualTo(120_000);
+        assertThat(new Dumps(ds, "t", LEASE, POLL, 100, 2, 5_000, YEAR, clock::get).backOff(0)).isEqualTo(400);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void aDumpTakenFromTheDropFolderButNotRecordedIsRecordedAtStart(String kind) throws Exception {
+        DataSource ds = open(kind);
+        Path staging = tmp.resolve("drop/.courier");
+        Files.createDirectories(staging.resolve("orphan"));
+        Files.writeString(staging.resolve("orphan/lost.sql"), "SET x = 1;");
+        Files.writeString(staging.resolve("orphan/lost.sql.properties"), "target = 16.0");
+        Files.createDirectories(staging.resolve("empty"));
+        node(ds, "a").recover(staging);
+        assertThat(new JdbcTemplate(ds).queryForObject("select file_name from dumps where id = 'orphan'", String.class))
+                .isEqualTo("lost.sql");
+        assertThat(staging.resolve("empty")).doesNotExist();
+    }
+}
