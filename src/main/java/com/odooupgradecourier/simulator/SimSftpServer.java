@@ -156,7 +156,17 @@ public final class SimSftpServer {
         }
     }
 
-    /** Lets the user open only the request's shared file, and the upgraded one once done. */
+    /**
+     * What the user sees: while the request is draft, only its shared file (to upload, and resume by appending);
+     * once done, only the upgraded file ("you can only download the upgraded database"); otherwise nothing.
+     */
+    private boolean visible(SimRequest r, String name) {
+        String state = platform.state(r);
+        return state.equals("draft") ? name.equals(r.sharedFile())
+                : state.equals("done") && name.equals("upgraded_" + r.sharedFile());
+    }
+
+    /** Lets the user open only what {@link #visible} shows. */
     private final class SharedFileOnly implements SftpFileSystemAccessor {
         @Override
         public SeekableByteChannel openFile(SftpSubsystemProxy subsystem, FileHandle fileHandle, Path file, String handle,
@@ -167,16 +177,37 @@ public final class SimSftpServer {
             if (r == null) {
                 throw new AccessDeniedException(name);
             }
-            String state = platform.state(r);
-            boolean shared = name.equals(r.sharedFile());
-            boolean upgraded = name.equals("upgraded_" + r.sharedFile());
-            if (writing ? !(shared && state.equals("draft")) : !(shared || (upgraded && state.equals("done")))) {
-                throw new AccessDeniedException(name, null,
-                        writing ? "only " + r.sharedFile() + " can be written, while the request is draft"
-                                : "only " + r.sharedFile() + " and, once done, upgraded_" + r.sharedFile() + " can be read");
+            if (!visible(r, name) || writing && !name.equals(r.sharedFile())) {
+                throw new AccessDeniedException(name, null, "while the request is draft only " + r.sharedFile()
+                        + " can be written; once done, only upgraded_" + r.sharedFile() + " can be read");
             }
             SeekableByteChannel channel = SftpFileSystemAccessor.super.openFile(subsystem, fileHandle, file, handle, options, attrs);
             return new Counting(channel, subsystem.getServerSession());
+        }
+
+        @Override
+        public java.nio.file.DirectoryStream<Path> openDirectory(SftpSubsystemProxy subsystem,
+                                                                 org.apache.sshd.sftp.server.DirectoryHandle dirHandle, Path dir,
+                                                                 String handle, java.nio.file.LinkOption... options) throws IOException {
+            SimRequest r = requestOf(subsystem.getServerSession().getUsername());
+            java.nio.file.DirectoryStream<Path> all = SftpFileSystemAccessor.super.openDirectory(subsystem, dirHandle, dir, handle, options);
+            return new java.nio.file.DirectoryStream<>() {
+                @Override
+                public java.util.Iterator<Path> iterator() {
+                    List<Path> shown = new ArrayList<>();
+                    all.forEach(p -> {
+                        if (r != null && p.getFileName() != null && visible(r, p.getFileName().toString())) {
+                            shown.add(p);
+                        }
+                    });
+                    return shown.iterator();
+                }
+
+                @Override
+                public void close() throws IOException {
+                    all.close();
+                }
+            };
         }
 
         @Override

@@ -65,8 +65,11 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
     private final Map<String, java.util.concurrent.CountDownLatch> holds = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> held = new ConcurrentHashMap<>();
     private final Map<String, java.util.Deque<Injected>> injected = new ConcurrentHashMap<>();
+    private final Map<String, java.util.Deque<Injected>> injectedAfter = new ConcurrentHashMap<>();
     private final AtomicInteger uploadsNow = new AtomicInteger();
     private final AtomicInteger uploadsMax = new AtomicInteger();
+    private final AtomicInteger transfersNow = new AtomicInteger();
+    private final AtomicInteger transfersMax = new AtomicInteger();
     private final AtomicLong breakDownloadAfter = new AtomicLong(-1);
     private final AtomicInteger truncateDownloads = new AtomicInteger();
     private final AtomicInteger apiCalls = new AtomicInteger();
@@ -81,6 +84,7 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
 
     public UpgradePlatformSimulator start() throws IOException {
         Files.createDirectories(config.storageDir);
+        loadRequests();
         sftp = new SimSftpServer(this, config);
         sftp.start();
         http = HttpServer.create(new InetSocketAddress(config.bindHost, config.httpPort), 64);
@@ -94,6 +98,30 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         LOG.info("Upgrade platform simulator listening on {} (API) and sftp://{}:{} (SFTP)",
                 apiUrl(), config.bindHost, sftpPort());
         return this;
+    }
+
+    /**
+     * The requests kept under the storage folder by an earlier run: known again, numbering goes on after them,
+     * and an upgrade that was running goes on.
+     */
+    private void loadRequests() throws IOException {
+        try (var dirs = Files.list(config.storageDir)) {
+            for (Path dir : dirs.filter(d -> Files.isRegularFile(d.resolve("request.json"))).toList()) {
+                try {
+                    SimRequest r = SimRequest.load(dir);
+                    requests.put(r.id, r);
+                    nextId.accumulateAndGet(r.id + 1, Math::max);
+                    if (r.processedAt != null && !r.finished) {
+                        workers.submit(() -> upgrade(r));
+                    }
+                } catch (Exception e) {
+                    LOG.warn("simulator: the request kept in {} cannot be read: {}", dir, e.toString());
+                }
+            }
+        }
+        if (!requests.isEmpty()) {
+            LOG.info("simulator: {} request(s) kept from an earlier run, numbering goes on at {}", requests.size(), nextId.get());
+        }
     }
 
     @Override
@@ -224,6 +252,17 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
                 .add(new Injected(status, "text/html", "<html>moved</html>", location));
     }
 
+    /**
+     * Fault injection: the next {@code times} calls of {@code method} are carried out, but answered with this status,
+     * content type and body instead (an answer lost on the way back: the platform did what was asked).
+     */
+    public void injectAfterHandling(String method, int times, int status, String contentType, String body) {
+        java.util.Deque<Injected> queue = injectedAfter.computeIfAbsent(method, m -> new java.util.concurrent.ConcurrentLinkedDeque<>());
+        for (int i = 0; i < times; i++) {
+            queue.add(new Injected(status, contentType, body, null));
+        }
+    }
+
     /** Ends the answers injected for {@code method} that were not given yet. */
     public void clearInjected(String method) {
         java.util.Deque<Injected> queue = injected.get(method);
@@ -238,7 +277,10 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
     }
 
     private boolean answerInjected(HttpExchange ex, String method) throws IOException {
-        java.util.Deque<Injected> queue = injected.get(method);
+        return answerFrom(ex, injected.get(method));
+    }
+
+    private boolean answerFrom(HttpExchange ex, java.util.Deque<Injected> queue) throws IOException {
         Injected answer = queue == null ? null : queue.poll();
         if (answer == null) {
             return false;
@@ -254,6 +296,11 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
             ex.getResponseBody().write(out);
         }
         return true;
+    }
+
+    /** The most HTTP uploads and archive downloads that were in progress at the same time, together. */
+    public int maxConcurrentTransfers() {
+        return transfersMax.get();
     }
 
     /** The most HTTP uploads that were in progress at the same time. */
@@ -361,6 +408,12 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
             sendHtml(ex, 404, "<html><body><h1>404 Not Found</h1></body></html>");
             return;
         }
+        // a refused upload is answered once its body is read, as an HTTP server does: no connection reset
+        drain(ex);
+        java.util.Deque<Injected> after = injectedAfter.get(method);
+        if (after != null && !after.isEmpty() && answerFrom(ex, after)) {
+            return;
+        }
         byte[] out = json.writeValueAsBytes(answer);
         ex.getResponseHeaders().set("Content-Type", "application/json");
         ex.sendResponseHeaders(200, out.length);
@@ -426,6 +479,7 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         SimRequest r = new SimRequest(id, key, p.get("contract"), p.get("email"), p.get("target"), p.get("aim"),
                 p.get("filename"), blank(p.get("timezone")) ? null : p.get("timezone"), dir,
                 config.failingContracts.contains(p.get("contract")));
+        r.save();
         requests.put(id, r);
         LOG.info("simulator: created request {} for {} (target {}, aim {})", id, r.filename, r.target, r.aim);
         return answer(List.of(), describe(r));
@@ -440,6 +494,7 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         Path part = r.uploadFile().resolveSibling(r.sharedFile() + ".upload." + Thread.currentThread().getId());
         long received = 0;
         uploadsMax.accumulateAndGet(uploadsNow.incrementAndGet(), Math::max);
+        transfersMax.accumulateAndGet(transfersNow.incrementAndGet(), Math::max);
         try (OutputStream out = Files.newOutputStream(part)) {
             byte[] buf = new byte[1 << 16];
             boolean halfway = false;
@@ -457,10 +512,11 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
             throw e;
         } finally {
             uploadsNow.decrementAndGet();
+            transfersNow.decrementAndGet();
         }
         if (expected >= 0 && received != expected) {
             Files.deleteIfExists(part);
-            return answer(List.of(failure("UPLOAD:INCOMPLETE", "Received " + received + " of " + expected + " bytes", "value", received)), null);
+            return answer(List.of(failure("UPLOAD:INCOMPLETE", "Received " + received + " of " + expected + " bytes", "value", String.valueOf(received))), null);
         }
         Files.move(part, r.uploadFile(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         LOG.info("simulator: request {} received {} bytes over HTTPS", r.id, Files.size(r.uploadFile()));
@@ -473,6 +529,9 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
             return answer(List.of(failure("STATE:INVALID",
                     "SFTP access is possible in state draft (upload) or done (download)", "value", st)), null);
         }
+        if (authorizedKeys == null) {
+            return answer(List.of(failure("PARAMETER:MISSING", "Missing required parameter \"ssh_keys\"", "value", "ssh_keys")), null);
+        }
         List<java.security.PublicKey> keys;
         try {
             keys = SimSftpServer.parseAuthorizedKeys(authorizedKeys);
@@ -484,6 +543,11 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
                     "ssh_keys must be a file of public keys in authorized_keys format", "value", "ssh_keys")), null);
         }
         r.sshKeys.addAll(keys);
+        try {
+            r.save();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         Map<String, Object> access = new LinkedHashMap<>();
         access.put("hostname", config.bindHost);
         access.put("sftp_port", sftpPort());
@@ -500,9 +564,10 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
             return answer(List.of(failure("STATE:INVALID", "The request is no longer in state draft", "value", state(r))), null);
         }
         if (!Files.isRegularFile(r.uploadFile()) || Files.size(r.uploadFile()) == 0) {
-            return answer(List.of(failure("DUMP:MISSING", "No database dump was uploaded for this request", "value", r.id)), null);
+            return answer(List.of(failure("DUMP:MISSING", "No database dump was uploaded for this request", "value", String.valueOf(r.id))), null);
         }
         r.processedAt = Instant.now();
+        r.save();
         workers.submit(() -> upgrade(r));
         LOG.info("simulator: request {} is being upgraded to {}", r.id, r.target);
         return answer(List.of(), null);
@@ -519,6 +584,11 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
             LOG.warn("simulator: request {} could not be upgraded: {}", r.id, e.toString());
         } finally {
             r.finished = true;
+            try {
+                r.save();
+            } catch (IOException e) {
+                LOG.warn("simulator: request {} could not be kept: {}", r.id, e.toString());
+            }
         }
     }
 
@@ -608,15 +678,19 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         m.put("notes_url", base + "upgraded/notes");
         m.put("original_sql_url", base + "original/sql");
         m.put("original_dump_url", base + "original/archive");
-        m.put("upgraded_sql_url", base + "upgraded/sql");
-        m.put("upgraded_dump_url", base + "upgraded/archive");
+        // a failed upgrade has no upgraded database to offer
+        m.put("upgraded_sql_url", st.equals("failed") ? null : base + "upgraded/sql");
+        m.put("upgraded_dump_url", st.equals("failed") ? null : base + "upgraded/archive");
         m.put("modules_url", base + "modules/archive");
         m.put("filesize", Files.isRegularFile(r.uploadFile()) ? humanSize(Files.size(r.uploadFile())) : "0.00 Kb");
         m.put("database_uuid", r.finished ? "sim-" + r.id : null);
         m.put("created_at", TIMESTAMP.format(r.createdAt));
-        m.put("estimated_time", r.processedAt == null ? null : hhmm(config.pendingTime.plus(config.processingTime)));
+        Duration upgrade = config.pendingTime.plus(config.processingTime);
+        m.put("estimated_time", r.processedAt == null ? null : clock(upgrade));
         m.put("processed_at", r.processedAt == null ? null : TIMESTAMP.format(r.processedAt));
-        m.put("elapsed", r.processedAt == null ? "00:00" : hhmm(Duration.between(r.processedAt, Instant.now())));
+        // counts while the upgrade runs, then stays at its length
+        Instant until = st.equals("done") || st.equals("failed") ? min(Instant.now(), r.processedAt.plus(upgrade)) : Instant.now();
+        m.put("elapsed", r.processedAt == null ? "00:00" : clock(Duration.between(r.processedAt, until)));
         m.put("filestore", false);
         m.put("customer_message", st.equals("failed") ? config.failureMessage : null);
         m.put("database_version", r.processedAt == null ? null : "16.0");
@@ -659,10 +733,21 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
                     sendFile(ex, st.equals("done") ? r.upgradedFile() : null, "application/zip", "download-half");
                 }
             }
+            case "modules/archive" -> sendModules(ex);
             case "original/archive", "original/sql", "upgraded/sql" ->
                     sendFile(ex, Files.isRegularFile(r.uploadFile()) ? r.uploadFile() : null, "application/octet-stream", null);
             default -> sendHtml(ex, 404, "<html><body><h1>404 Not Found</h1></body></html>");
         }
+    }
+
+    /** The request's custom modules: none were uploaded here, so an empty zip. */
+    private static void sendModules(HttpExchange ex) throws IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        new ZipOutputStream(out).close();
+        byte[] zip = out.toByteArray();
+        ex.getResponseHeaders().set("Content-Type", "application/zip");
+        ex.sendResponseHeaders(200, zip.length);
+        ex.getResponseBody().write(zip);
     }
 
     /** Streams a file, honouring a single {@code Range: bytes=a-b} (or {@code a-}) request. */
@@ -714,6 +799,9 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         if (ex.getRequestMethod().equalsIgnoreCase("HEAD") || length == 0) {
             return;
         }
+        if (archive) {
+            transfersMax.accumulateAndGet(transfersNow.incrementAndGet(), Math::max);
+        }
         try (InputStream in = Files.newInputStream(file); OutputStream out = ex.getResponseBody()) {
             in.skipNBytes(from);
             byte[] buf = new byte[1 << 16];
@@ -744,6 +832,10 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
             if (holdAtEnd) {
                 out.flush();
                 pauseAt("download-end");
+            }
+        } finally {
+            if (archive) {
+                transfersNow.decrementAndGet();
             }
         }
     }
@@ -781,7 +873,8 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         return m;
     }
 
-    private static Map<String, Object> failure(String reason, String message, String extraKey, Object extraValue) {
+    /** A failure as the documentation shows them: reason, message, and one more key whose value is a string. */
+    private static Map<String, Object> failure(String reason, String message, String extraKey, String extraValue) {
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("reason", reason);
         f.put("message", message);
@@ -793,8 +886,14 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         return s == null || s.isBlank();
     }
 
-    private static String hhmm(Duration d) {
-        return String.format("%02d:%02d", d.toHours(), d.toMinutesPart());
+    /** A duration as the platform shows one, two fields ({@code "00:00"}): minutes and seconds, as upgrades here take seconds. */
+    private static String clock(Duration d) {
+        long seconds = Math.max(0, d.toSeconds());
+        return String.format(Locale.ROOT, "%02d:%02d", seconds / 60, seconds % 60);
+    }
+
+    private static Instant min(Instant a, Instant b) {
+        return a.isBefore(b) ? a : b;
     }
 
     static String humanSize(long bytes) {

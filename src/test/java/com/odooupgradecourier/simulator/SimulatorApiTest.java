@@ -145,6 +145,84 @@ class SimulatorApiTest {
     }
 
     @Test
+    void aRestartedSimulatorKnowsItsRequestsGoesOnNumberingAndFinishesARunningUpgrade() throws Exception {
+        JsonNode first = create("kept.dump");
+        String auth = "request=" + first.at("/request/id").asText() + "&key="
+                + URLEncoder.encode(first.at("/request/key").asText(), StandardCharsets.UTF_8);
+        http.send(HttpRequest.newBuilder(URI.create(sim.apiUrl() + "/upload?" + auth))
+                .POST(HttpRequest.BodyPublishers.ofString("PGDMP kept across a restart")).build(), HttpResponse.BodyHandlers.ofString());
+        post("process", auth, "application/x-www-form-urlencoded");
+        sim.close();
+        sim = new UpgradePlatformSimulator(SimulatorConfig.defaults().httpPort(0).sftpPort(0).storageDir(tmp.resolve("sim"))
+                .timings(Duration.ofMillis(300), Duration.ofMillis(600))).start();
+
+        assertThat(post("status", auth, "application/x-www-form-urlencoded").get("failures")).as("still known").isEmpty();
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                post("status", auth, "application/x-www-form-urlencoded").at("/request/state").asText().equals("done"));
+        byte[] archive = http.send(HttpRequest.newBuilder(URI.create(post("status", auth, "application/x-www-form-urlencoded")
+                .at("/request/upgraded_dump_url").asText())).build(), HttpResponse.BodyHandlers.ofByteArray()).body();
+        assertThat(new String(archive, StandardCharsets.ISO_8859_1)).contains("PGDMP kept across a restart");
+        assertThat(create("next.dump").at("/request/id").asLong()).as("numbering goes on")
+                .isEqualTo(first.at("/request/id").asLong() + 1);
+    }
+
+    @Test
+    void answersFollowTheSeedElapsedCountsFailuresCarryStringsModulesAreServed() throws Exception {
+        sim.close();
+        sim = new UpgradePlatformSimulator(SimulatorConfig.defaults().failingContract("M-BAD").httpPort(0).sftpPort(0)
+                .storageDir(tmp.resolve("sim3")).timings(Duration.ofMillis(500), Duration.ofMillis(1700))).start();
+        JsonNode created = create("count.dump");
+        String auth = "request=" + created.at("/request/id").asText() + "&key="
+                + URLEncoder.encode(created.at("/request/key").asText(), StandardCharsets.UTF_8);
+        assertThat(created.at("/request/estimated_time").isNull()).as("no estimate before processing").isTrue();
+        JsonNode missing = post("process", auth, "application/x-www-form-urlencoded").get("failures").get(0);
+        assertThat(missing.get("reason").asText()).isEqualTo("DUMP:MISSING");
+        assertThat(missing.get("value").isTextual()).as("value is a string, as in the documentation").isTrue();
+        http.send(HttpRequest.newBuilder(URI.create(sim.apiUrl() + "/upload?" + auth))
+                .POST(HttpRequest.BodyPublishers.ofString("PGDMP counting")).build(), HttpResponse.BodyHandlers.ofString());
+        post("process", auth, "application/x-www-form-urlencoded");
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                post("status", auth, "application/x-www-form-urlencoded").at("/request/state").asText().equals("done"));
+        JsonNode done = post("status", auth, "application/x-www-form-urlencoded").get("request");
+        assertThat(done.get("elapsed").asText()).as("counted").isEqualTo("00:02");
+        assertThat(done.get("estimated_time").asText()).isEqualTo("00:02");
+        HttpResponse<byte[]> modules = http.send(HttpRequest.newBuilder(URI.create(done.get("modules_url").asText())).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(modules.statusCode()).isEqualTo(200);
+        assertThat(modules.body()).startsWith(0x50, 0x4b);
+
+        String boundary = "----nokeys";
+        HttpResponse<String> noKeys = http.send(HttpRequest.newBuilder(URI.create(sim.apiUrl() + "/request_sftp_access?" + auth))
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofString("--" + boundary + "--\r\n")).build(), HttpResponse.BodyHandlers.ofString());
+        JsonNode f = JSON.readTree(noKeys.body()).get("failures").get(0);
+        assertThat(f.get("reason").asText()).isEqualTo("PARAMETER:MISSING");
+        assertThat(f.get("value").asText()).isEqualTo("ssh_keys");
+
+        JsonNode bad = post("create", "contract=M-BAD&email=a%40b.c&target=17.0&aim=test&filename=x.sql",
+                "application/x-www-form-urlencoded");
+        String badAuth = "request=" + bad.at("/request/id").asText() + "&key="
+                + URLEncoder.encode(bad.at("/request/key").asText(), StandardCharsets.UTF_8);
+        http.send(HttpRequest.newBuilder(URI.create(sim.apiUrl() + "/upload?" + badAuth))
+                .POST(HttpRequest.BodyPublishers.ofString("SET x = 1;")).build(), HttpResponse.BodyHandlers.ofString());
+        post("process", badAuth, "application/x-www-form-urlencoded");
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                post("status", badAuth, "application/x-www-form-urlencoded").at("/request/state").asText().equals("failed"));
+        JsonNode failed = post("status", badAuth, "application/x-www-form-urlencoded").get("request");
+        assertThat(failed.get("upgraded_dump_url").isNull()).as("a failed upgrade offers no upgraded database").isTrue();
+    }
+
+    @Test
+    void aRefusedUploadIsAnsweredAfterItsBodyIsRead() throws Exception {
+        Tools.require("curl");
+        byte[] big = new byte[8 * 1024 * 1024];
+        Path dump = Files.write(tmp.resolve("refused.dump"), big);
+        String answer = Tools.run("curl", "-sS", "-H", "Content-Type: application/octet-stream", "--data-binary", "@" + dump,
+                sim.apiUrl() + "/upload?request=999999&key=nope");
+        assertThat(JSON.readTree(answer).at("/failures/0/reason").asText()).isEqualTo("REQUEST:NOT_FOUND");
+    }
+
+    @Test
     void unavailabilityIsInjectedAsHtml503() throws Exception {
         sim.unavailableRate(1.0);
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(sim.apiUrl() + "/create"))

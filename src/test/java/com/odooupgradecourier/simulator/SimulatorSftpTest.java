@@ -94,6 +94,11 @@ class SimulatorSftpTest {
                     post("status", auth, "application/x-www-form-urlencoded", null).at("/request/state").asText().equals("done"));
             assertThatThrownBy(() -> sftp.put(new ByteArrayInputStream(dump), "big_db.dump")).as("no upload once processed")
                     .isInstanceOf(SftpException.class);
+            @SuppressWarnings("unchecked")
+            Vector<ChannelSftp.LsEntry> done = sftp.ls(".");
+            assertThat(done).extracting(ChannelSftp.LsEntry::getFilename).filteredOn(n -> !n.startsWith("."))
+                    .as("once done, only the upgraded database").containsExactly("upgraded_big_db.dump");
+            assertThatThrownBy(() -> sftp.get("big_db.dump")).isInstanceOf(SftpException.class);
             ByteArrayOutputStream upgraded = new ByteArrayOutputStream();
             sftp.get("upgraded_big_db.dump", upgraded);
             assertThat(upgraded.toString(StandardCharsets.ISO_8859_1)).contains("upgrade.json", "PGDMP sent over sftp");
