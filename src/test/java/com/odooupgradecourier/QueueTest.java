@@ -50,11 +50,11 @@ class QueueTest extends CourierTestSupport {
         assertThat(waiting.get("waiting").asText()).contains("HTTP 503", "next attempt at");
         courier.simulator.clearInjected("download");
 
-        Path delivered = courier.out.resolve("upgraded_finished.sql");
+        Path delivered = courier.out.resolve("upgraded_finished.sql.zip");
         await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(delivered));
         assertThat(HttpsFlowTest.unzip(delivered).get("dump.sql")).isEqualTo(original);
         assertThat(courier.simulator.calls("create")).isEqualTo(1);
-        assertThat(courier.failed).doesNotExist();
+        assertThat(courier.failed).isEmptyDirectory();
     }
 
     @Test
@@ -70,11 +70,11 @@ class QueueTest extends CourierTestSupport {
 
         courier.simulator.clearInjected("create");
         courier.simulator.clearInjected("upload");
-        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_during-upload.sql"))
-                && Files.exists(courier.out.resolve("upgraded_during-create.sql")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_during-upload.sql.zip"))
+                && Files.exists(courier.out.resolve("upgraded_during-create.sql.zip")));
         assertThat(courier.simulator.createdFor("during-upload.sql")).isEqualTo(1);
         assertThat(courier.simulator.createdFor("during-create.sql")).isEqualTo(1);
-        assertThat(courier.failed).doesNotExist();
+        assertThat(courier.failed).isEmptyDirectory();
     }
 
     @Test
@@ -88,11 +88,11 @@ class QueueTest extends CourierTestSupport {
 
         assertThat(awaitWaiting("remote.sql").get("step").asText()).isEqualTo("downloaded");
         target.restart();
-        Path delivered = target.root.resolve("upgraded/upgraded_remote.sql");
+        Path delivered = target.root.resolve("upgraded/upgraded_remote.sql.zip");
         await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(delivered));
         assertThat(HttpsFlowTest.unzip(delivered).get("dump.sql")).isEqualTo(original);
         await().atMost(Duration.ofSeconds(10)).until(() -> "delivered".equals(request("remote.sql").get("step").asText()));
-        assertThat(courier.failed).doesNotExist();
+        assertThat(courier.failed).isEmptyDirectory();
     }
 
     @Test
@@ -130,6 +130,50 @@ class QueueTest extends CourierTestSupport {
     }
 
     @Test
+    void aKeyInAnAnswerCutShortStaysOutOfRecordsPagesAndEvents() throws Exception {
+        Path events = tmp.resolve("events");
+        courier = quickRetries(new CourierHarness(tmp)).with("courier.notify-uri", "file:" + events + "?fileName=${exchangeProperty.fileName}.json")
+                .start();
+        String key = "Q1VULVNIT1JULUtFWQ==";
+        courier.simulator.inject("create", 1, 200, "application/json",
+                "{\"failures\": [], \"request\": {\"id\": 4242, \"key\": \"" + key);
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/cut.sql"), 5));
+        awaitRecord("cut.sql");
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(events.resolve("cut.sql.json")));
+        String everything = Files.readString(courier.failed.resolve("cut.sql.error.json")) + Files.readString(events.resolve("cut.sql.json"))
+                + http.send(HttpRequest.newBuilder(URI.create(courier.http() + "/requests")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(everything).contains("\"key\\\": \\\"***").doesNotContain(key);
+    }
+
+    @Test
+    void aProcessWhoseAnswerIsLostIsNotSentAgainWhenTheRequestLeftDraft() throws Exception {
+        courier = quickRetries(new CourierHarness(tmp)).start();
+        courier.simulator.injectAfterHandling("process", 1, 502, "text/html", "<html>Bad gateway</html>");
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("lost-answer.sql"), 5));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_lost-answer.sql.zip")));
+        assertThat(courier.simulator.calls("process")).as("asked once: the retry saw the request left draft").isEqualTo(1);
+        assertThat(courier.failed).isEmptyDirectory();
+    }
+
+    @Test
+    void oddStatusAnswersArePassedOverAndAWebPageIsNeverDeliveredAsTheArchive() throws Exception {
+        courier = quickRetries(new CourierHarness(tmp)).start();
+        courier.simulator.holdAt("process");
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/odd-answers.sql"), 20));
+        await().atMost(Duration.ofSeconds(30)).until(() -> courier.simulator.heldAt("process") > 0);
+        // a status with no request at all, a done with no archive URL, and a maintenance page instead of the archive
+        courier.simulator.inject("status", 1, 200, "application/json", "{\"failures\": [], \"request\": null}");
+        courier.simulator.inject("status", 1, 200, "application/json",
+                "{\"failures\": [], \"request\": {\"state\": \"done\", \"upgraded_dump_url\": null}}");
+        courier.simulator.inject("download", 1, 200, "text/html", "<html><body>Maintenance</body></html>");
+        courier.simulator.release("process");
+        Path delivered = courier.out.resolve("upgraded_odd-answers.sql.zip");
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(delivered));
+        assertThat(HttpsFlowTest.unzip(delivered)).containsKey("dump.sql");
+        assertThat(courier.failed).isEmptyDirectory();
+    }
+
+    @Test
     void anArchiveCutShortWithoutContentLengthIsNeverDelivered() throws Exception {
         courier = new CourierHarness(tmp).start();
         courier.simulator.truncateDownloads(1);
@@ -137,7 +181,7 @@ class QueueTest extends CourierTestSupport {
         byte[] original = Files.readAllBytes(dump);
         courier.dropFile(dump);
 
-        Path delivered = courier.out.resolve("upgraded_cut.dump");
+        Path delivered = courier.out.resolve("upgraded_cut.dump.zip");
         await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(delivered));
         assertThat(HttpsFlowTest.unzip(delivered).get("dump.sql")).as("delivered whole").isEqualTo(original);
         assertThat(courier.simulator.calls("create")).isEqualTo(1);
@@ -155,10 +199,10 @@ class QueueTest extends CourierTestSupport {
         byte[] original = Files.readAllBytes(dump);
         courier.dropFile(dump);
 
-        Path delivered = courier.out.resolve("upgraded_subsystem.dump");
+        Path delivered = courier.out.resolve("upgraded_subsystem.dump.zip");
         await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(delivered));
         assertThat(HttpsFlowTest.unzip(delivered).get("dump.sql")).isEqualTo(original);
-        assertThat(courier.failed).doesNotExist();
+        assertThat(courier.failed).isEmptyDirectory();
     }
 
     @Test
@@ -186,7 +230,7 @@ class QueueTest extends CourierTestSupport {
         Path dump = TestDumps.plainSql(tmp.resolve("staging/moved.sql"), 20);
         byte[] original = Files.readAllBytes(dump);
         courier.dropFile(dump);
-        Path delivered = courier.out.resolve("upgraded_moved.sql");
+        Path delivered = courier.out.resolve("upgraded_moved.sql.zip");
         await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(delivered));
         assertThat(HttpsFlowTest.unzip(delivered).get("dump.sql")).isEqualTo(original);
 
@@ -210,6 +254,13 @@ class QueueTest extends CourierTestSupport {
         JsonNode r = request("nodump.sql");
         assertThat(r.get("last_error").asText()).contains("not a database dump");
         assertThat(Path.of(courier.store().queryForObject("select path from dumps", String.class))).exists();
+
+        // once the failed folder can be written, the bounce is finished: the dump beside its record
+        Files.delete(notAFolder);
+        Path record = notAFolder.resolve("failed/nodump.sql.error.json");
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(record));
+        assertThat(notAFolder.resolve("failed/nodump.sql")).hasContent("not a dump");
+        assertThat(JSON.readTree(record.toFile()).get("error").asText()).contains("not a database dump");
     }
 
     @Test
@@ -218,8 +269,8 @@ class QueueTest extends CourierTestSupport {
         courier = new CourierHarness(tmp).with("courier.store.url", url).with("courier.store.user", TestPostgres.user())
                 .with("courier.store.password", TestPostgres.password()).with("upgrade.timeout", "31536000").start();
         courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/year.sql"), 5));
-        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_year.sql")));
-        assertThat(courier.failed).doesNotExist();
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_year.sql.zip")));
+        assertThat(courier.failed).isEmptyDirectory();
     }
 
     /** Waits until the status API shows the dump as waiting (parked after a transient fault) and returns its entry. */

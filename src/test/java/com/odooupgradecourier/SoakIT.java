@@ -55,9 +55,12 @@ class SoakIT {
                     for (int k = 0; k < 5; k++) {
                         h.dropFile(staging.resolve(names.get(run * 5 + k)));
                     }
-                    // killed at a random moment: after a random number of further calls to the platform
+                    // killed at a random moment: after a random number of further calls to the platform, but not while
+                    // a request the platform created is on its way back to the store (the one window the API cannot
+                    // close: it has no way to find a request again without its id and key; see README)
                     int killAt = h.simulator.calls() + 5 + random.nextInt(30);
-                    await().atMost(Duration.ofSeconds(60)).until(() -> h.simulator.calls() >= killAt);
+                    await().atMost(Duration.ofSeconds(60)).until(() -> h.simulator.calls() >= killAt
+                            && storedRequests(h) == h.simulator.requestCount());
                     courier.kill();
                 }
             }
@@ -66,11 +69,11 @@ class SoakIT {
                 last.terminate();
             }
             for (Map.Entry<String, byte[]> e : originals.entrySet()) {
-                Path archive = h.out.resolve("upgraded_" + e.getKey());
+                Path archive = h.out.resolve(TestDumps.delivered(e.getKey()));
                 assertThat(HttpsFlowTest.unzip(archive).get("dump.sql")).as("%s (seed %d)", e.getKey(), seed).isEqualTo(e.getValue());
             }
             assertThat(h.simulator.requestCount()).as("one request per dump (seed %d)", seed).isEqualTo(20);
-            assertThat(h.failed).doesNotExist();
+            assertThat(h.failed).isEmptyDirectory();
             assertThat(Files.readString(log)).as("the kills caught dumps in flight").contains("taken up again at step");
             List<Path> files = new ArrayList<>(List.of(log));
             for (Path dir : List.of(h.out, h.data)) {
@@ -85,6 +88,13 @@ class SoakIT {
                             .doesNotContain(URLEncoder.encode(key, StandardCharsets.UTF_8));
                 }
             }
+        }
+    }
+
+    private static int storedRequests(CourierHarness h) throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + h.data.resolve("courier.db"));
+             ResultSet rs = c.createStatement().executeQuery("select count(*) from dumps where request_id is not null")) {
+            return rs.next() ? rs.getInt(1) : 0;
         }
     }
 

@@ -1,6 +1,7 @@
 package com.odooupgradecourier.store;
 
 import com.odooupgradecourier.dump.DuplicateDumpException;
+import com.odooupgradecourier.support.KeyCipher;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,6 +11,8 @@ import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Types;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,7 +50,8 @@ public class Dumps {
             "state", "state", "customer_message", "customerMessage", "status_url", "statusUrl", "download_url", "downloadUrl",
             "notes_url", "notesUrl", "elapsed", "elapsed", "estimated_time", "estimatedTime", "delivered_to", "deliveredName",
             "step", "dumpStep", "received_millis", "receivedMillis", "attempts", "attempts", "last_error", "lastError",
-            "failed_step", "failedStep", "next_attempt_at", "nextAttemptAt");
+            "failed_step", "failedStep", "next_attempt_at", "nextAttemptAt", "what_to_do", "whatToDo",
+            "delivery_name", "deliveryNameBefore");
     private static final Set<String> NUMBERS = Set.of("size", "request_id", "request_created_millis", "received_millis",
             "next_attempt_at", "lease_until", "attempts");
 
@@ -62,6 +66,7 @@ public class Dumps {
     private final LongSupplier clock;
     private final Set<String> held = ConcurrentHashMap.newKeySet();
     private volatile Path staging;
+    private final KeyCipher keys;
 
     /**
      * @param node          this instance's name: the owner of the leases it takes
@@ -74,6 +79,13 @@ public class Dumps {
      */
     public Dumps(DataSource store, String node, long leaseMillis, long pollMillis, long retryDelay, int retryAttempts,
                  long maxDelay, long lifetimeMillis, LongSupplier clock) {
+        this(store, node, leaseMillis, pollMillis, retryDelay, retryAttempts, maxDelay, lifetimeMillis, clock, KeyCipher.NONE);
+    }
+
+    /** @param keys how request keys are kept at rest ({@code courier.store.secret}) */
+    public Dumps(DataSource store, String node, long leaseMillis, long pollMillis, long retryDelay, int retryAttempts,
+                 long maxDelay, long lifetimeMillis, LongSupplier clock, KeyCipher keys) {
+        this.keys = keys;
         this.store = store;
         this.node = node;
         this.leaseMillis = leaseMillis;
@@ -117,6 +129,10 @@ public class Dumps {
                     CLAIM_BATCH, now, now);
             for (Map<String, Object> row : due) {
                 String id = (String) row.get("id");
+                if (held.contains(id)) {
+                    // this node still works on it (its lease ran out while the store was slow): never twice at once
+                    continue;
+                }
                 int n = update(c, "update dumps set lease_owner = ?, lease_until = ? where id = ? and step = ? "
                         + "and (lease_until is null or lease_until < ?)", node, now + leaseMillis, id, row.get("step"), now);
                 if (n == 1) {
@@ -137,7 +153,7 @@ public class Dumps {
         row.forEach((column, value) -> {
             String property = PROPERTY_OF.get(column.toLowerCase(Locale.ROOT));
             if (property != null) {
-                exchange.setProperty(property, value);
+                exchange.setProperty(property, column.equalsIgnoreCase("request_key") ? keys.open((String) value) : value);
             }
         });
         exchange.setProperty("previousState", row.get("state"));
@@ -158,13 +174,11 @@ public class Dumps {
         if (held.isEmpty()) {
             return;
         }
-        long until = clock.getAsLong() + leaseMillis;
         try (Connection c = store.getConnection()) {
-            c.setAutoCommit(false);
             for (String id : held) {
-                update(c, "update dumps set lease_until = ? where id = ? and lease_owner = ?", until, id, node);
+                // counted from when it is written, not from before a slow store answered
+                update(c, "update dumps set lease_until = ? where id = ? and lease_owner = ?", clock.getAsLong() + leaseMillis, id, node);
             }
-            c.commit();
         }
     }
 
@@ -172,7 +186,7 @@ public class Dumps {
      * At start: leases this node held before (in a life that ended with a crash) are given up, and a dump
      * taken from the drop folder but not yet recorded (a crash in between) is recorded now.
      */
-    public void recover(Path staging) throws SQLException, IOException {
+    public void recover(Path staging, Path custody) throws SQLException, IOException {
         this.staging = staging;
         try (Connection c = store.getConnection()) {
             for (Map<String, Object> row : query(c, "select file_name, step from dumps where lease_owner = ?", Integer.MAX_VALUE, node)) {
@@ -181,6 +195,14 @@ public class Dumps {
             update(c, "update dumps set lease_owner = null, lease_until = null where lease_owner = ?", node);
         }
         adoptOrphans(0);
+        // a dump in custody with no row (the store was lost): taken up again, from the start
+        if (Files.isDirectory(custody)) {
+            try (Stream<Path> dirs = Files.list(custody)) {
+                for (Path d : dirs.filter(Files::isDirectory).toList()) {
+                    adopt(d);
+                }
+            }
+        }
     }
 
     /**
@@ -245,54 +267,112 @@ public class Dumps {
      */
     public void go(Exchange exchange, String name) throws SQLException, DuplicateDumpException {
         Transition t = Transition.named(name);
-        String id = exchange.getProperty("dumpId", String.class);
         Step from = Step.of(exchange.getProperty("dumpStep", String.class));
+        Map<String, Object> values = new LinkedHashMap<>();
+        for (String column : t.columns()) {
+            String property = PROPERTY_OF.get(column);
+            values.put(column, property == null ? null : exchange.getProperty(property));
+        }
+        long attempts = exchange.getProperty("attempts", 0L, Long.class);
         if (!t.allowedFrom(from)) {
             throw new IllegalTransitionException(exchange.getProperty("fileName") + ": '" + t.id() + "' cannot start from step " + from);
         }
         Step to = t == Transition.RETRY ? Step.of(exchange.getProperty("failedStep", String.class)) : t.target(from);
+        try {
+            long next = apply(exchange.getProperty("dumpId", String.class), exchange.getProperty("fileName", String.class), t, from, to,
+                    values, attempts);
+            if (t == Transition.PARK) {
+                exchange.setProperty("nextAttemptAt", next);
+                exchange.setProperty("nextAttempt", Instant.ofEpochMilli(next).truncatedTo(ChronoUnit.SECONDS).toString());
+                exchange.setProperty("attempts", attempts + 1);
+            }
+        } catch (SQLException e) {
+            if (t == Transition.ADMIT && isUniqueViolation(e)) {
+                throw duplicate(exchange);
+            }
+            throw e;
+        }
+        exchange.setProperty("dumpStep", to.id());
+        if (t == Transition.FAIL) {
+            exchange.setProperty("failedStep", from.id());
+        } else if (t == Transition.RETRY) {
+            exchange.removeProperty("failedStep");
+        }
+    }
+
+    /**
+     * A failed dump taken up again: back at the step it failed at (its platform request kept), due at once, with
+     * a fresh lifetime and {@code path} where its file is now. No lease is needed: nobody works on a failed dump.
+     *
+     * @return the step it is in now
+     */
+    public Step retry(String id, String fileName, String failedStep, String path) throws SQLException {
+        Step to = failedStep == null ? Step.RECEIVED : Step.of(failedStep);
+        apply(id, fileName, Transition.RETRY, Step.FAILED, to, java.util.Collections.singletonMap("path", path), 0);
+        return to;
+    }
+
+    /** The row of a dump by its id, or the newest failed one with that file name; null when there is none. */
+    public Map<String, Object> find(String idOrName) throws SQLException {
+        try (Connection c = store.getConnection()) {
+            List<Map<String, Object>> rows = query(c, "select * from dumps where id = ?", 1, idOrName);
+            if (rows.isEmpty()) {
+                rows = query(c, "select * from dumps where file_name = ? order by case when step = 'failed' then 0 else 1 end, "
+                        + "received_millis desc", 1, idOrName);
+            }
+            return rows.isEmpty() ? null : rows.get(0);
+        }
+    }
+
+    /**
+     * One guarded update: from {@code from} to {@code to} by {@code t}, writing {@code values} (by column) and what
+     * the transition says of attempts, errors and when the dump is due, recorded in {@code dump_events}.
+     *
+     * @return when the dump is due next (0 when not due)
+     */
+    private long apply(String id, String fileName, Transition t, Step from, Step to, Map<String, Object> values, long attempts)
+            throws SQLException {
+        if (!t.allowedFrom(from)) {
+            throw new IllegalTransitionException(fileName + ": '" + t.id() + "' cannot start from step " + from);
+        }
         long now = clock.getAsLong();
+        long next = 0;
         StringBuilder sql = new StringBuilder("update dumps set step = ?, updated_at = CURRENT_TIMESTAMP");
         List<Object> args = new ArrayList<>(List.of(to.id()));
-        for (String column : t.columns()) {
-            sql.append(", ").append(column).append(" = ?");
-            args.add(column.equals("request_created_millis") ? now : value(column, exchange.getProperty(PROPERTY_OF.get(column))));
+        for (Map.Entry<String, Object> v : values.entrySet()) {
+            sql.append(", ").append(v.getKey()).append(" = ?");
+            args.add(v.getKey().equals("request_created_millis") ? now
+                    : v.getKey().equals("request_key") ? keys.seal((String) v.getValue()) : value(v.getKey(), v.getValue()));
         }
         if (t == Transition.PARK) {
-            long attempts = exchange.getProperty("attempts", 0L, Long.class);
-            long next = now + backOff(attempts);
+            next = now + backOff(attempts);
             sql.append(", attempts = attempts + 1, next_attempt_at = ?");
             args.add(next);
-            exchange.setProperty("nextAttemptAt", next);
-            exchange.setProperty("nextAttempt", java.time.Instant.ofEpochMilli(next).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
-            exchange.setProperty("attempts", attempts + 1);
         } else {
             if (to != from) {
                 sql.append(", attempts = 0");
             }
-            if (!t.columns().contains("last_error")) {
+            if (!values.containsKey("last_error")) {
                 sql.append(", last_error = null");
             }
             switch (t.due()) {
-                case NOW -> {
-                    sql.append(", next_attempt_at = ?");
-                    args.add(now);
-                }
-                case POLL -> {
-                    sql.append(", next_attempt_at = ?");
-                    args.add(now + pollMillis);
-                }
-                case NEVER -> sql.append(", next_attempt_at = null");
-                default -> {
-                    // NONE: the work that made the transition goes on; the row stays due for a retake if it dies
-                }
+                case NOW -> next = now;
+                case POLL -> next = now + pollMillis;
+                default -> next = 0;
             }
+            if (next > 0) {
+                sql.append(", next_attempt_at = ?");
+                args.add(next);
+            } else if (t.due() == Transition.Due.NEVER) {
+                sql.append(", next_attempt_at = null");
+            }
+            // NONE: the work that made the transition goes on; the row stays due for a retake if it dies
         }
         if (t == Transition.FAIL) {
             sql.append(", failed_step = ?");
             args.add(from.id());
         } else if (t == Transition.RETRY) {
-            sql.append(", failed_step = null, received_millis = ?");
+            sql.append(", failed_step = null, received_millis = ?, lease_owner = null, lease_until = null");
             args.add(now);
         }
         sql.append(" where id = ? and step = ?");
@@ -308,25 +388,17 @@ public class Dumps {
                 int n = update(c, sql.toString(), args.toArray());
                 if (n != 1) {
                     c.rollback();
-                    throw new IllegalTransitionException(exchange.getProperty("fileName") + ": '" + t.id() + "' refused: the dump is no "
-                            + "longer in step " + from + " or is held by another worker");
+                    throw new IllegalTransitionException(fileName + ": '" + t.id() + "' refused: the dump is no longer in step " + from
+                            + (t == Transition.RETRY ? "" : " or is held by another worker"));
                 }
-                event(c, id, now, t.id(), from, to, t.columns().contains("last_error") ? exchange.getProperty("lastError", String.class) : null);
+                event(c, id, now, t.id(), from, to, (String) values.get("last_error"));
                 c.commit();
             } catch (SQLException e) {
                 c.rollback();
-                if (t == Transition.ADMIT && isUniqueViolation(e)) {
-                    throw duplicate(c, exchange);
-                }
                 throw e;
             }
         }
-        exchange.setProperty("dumpStep", to.id());
-        if (t == Transition.FAIL) {
-            exchange.setProperty("failedStep", from.id());
-        } else if (t == Transition.RETRY) {
-            exchange.removeProperty("failedStep");
-        }
+        return next;
     }
 
     /** Writes one column of the exchange's dump without changing its step (e.g. {@code path} after a move). */
@@ -341,6 +413,21 @@ public class Dumps {
         }
     }
 
+    /**
+     * Keeps {@code name} as the name the exchange's dump is delivered under, unless another dump has it (each name is
+     * chosen by one dump only, ever). Returns whether the name is this dump's now.
+     */
+    public boolean claimName(Exchange exchange, String name) throws SQLException {
+        try (Connection c = store.getConnection()) {
+            return update(c, "update dumps set delivery_name = ? where id = ?", name, exchange.getProperty("dumpId", String.class)) == 1;
+        } catch (SQLException e) {
+            if (isUniqueViolation(e)) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
     /** Whether the dump's lifetime ({@code upgrade.timeout} after it was received) is over. */
     public boolean lifetimeOver(@ExchangeProperty("receivedMillis") Long receivedMillis) {
         return receivedMillis != null && clock.getAsLong() - receivedMillis > lifetimeMillis;
@@ -352,10 +439,13 @@ public class Dumps {
         return Math.min(maxDelay, retryDelay * (1L << shift));
     }
 
-    private DuplicateDumpException duplicate(Connection c, Exchange exchange) throws SQLException {
+    private DuplicateDumpException duplicate(Exchange exchange) throws SQLException {
         String sha = exchange.getProperty("dumpSha256", String.class);
-        List<Map<String, Object>> twin = query(c, "select file_name, request_id, step from dumps where sha256 = ? and id <> ? "
-                + "and step not in ('delivered', 'failed')", 1, sha, exchange.getProperty("dumpId", String.class));
+        List<Map<String, Object>> twin;
+        try (Connection c = store.getConnection()) {
+            twin = query(c, "select file_name, request_id, step from dumps where sha256 = ? and id <> ? "
+                    + "and step not in ('delivered', 'failed')", 1, sha, exchange.getProperty("dumpId", String.class));
+        }
         Map<String, Object> t = twin.isEmpty() ? Map.of() : twin.get(0);
         return new DuplicateDumpException("the same dump (sha256 " + sha + ") is already in flight as " + t.get("file_name")
                 + ", request " + t.get("request_id") + ", step " + t.get("step")

@@ -80,7 +80,12 @@ public final class Store {
             "CREATE TABLE dump_events (dump_id VARCHAR(64) NOT NULL, at_millis BIGINT NOT NULL, transition VARCHAR(32) NOT NULL, "
                     + "from_step VARCHAR(16), to_step VARCHAR(16) NOT NULL, node VARCHAR(200), detail TEXT)",
             "CREATE INDEX dump_events_dump ON dump_events (dump_id)",
-            "DROP TABLE IF EXISTS camel_messageprocessed");
+            "DROP TABLE IF EXISTS camel_messageprocessed",
+            // 5: what a person can do about a failed dump, shown beside it
+            "ALTER TABLE dumps ADD COLUMN what_to_do TEXT",
+            // 6: the name an archive is (being) delivered under, chosen once: no two dumps ever share one
+            "ALTER TABLE dumps ADD COLUMN delivery_name TEXT",
+            "CREATE UNIQUE INDEX dumps_delivery_name ON dumps (delivery_name)");
 
     /** The schema version a store has once opened. */
     public static final int VERSION = MIGRATIONS.size();

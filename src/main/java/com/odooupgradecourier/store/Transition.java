@@ -55,7 +55,7 @@ public enum Transition {
     PARK("parked", unfinished(), null, Due.BACK_OFF, "last_error"),
     /** A final cause (or the end of the dump's lifetime): bounced with a record. */
     FAIL("failed", unfinished(), FAILED, Due.NEVER,
-            "last_error", "path", "state", "customer_message", "size", "sha256", "format", "platform_name"),
+            "last_error", "what_to_do", "path", "state", "customer_message", "size", "sha256", "format", "platform_name"),
     /** A failed dump taken up again, at the step it failed at (its platform request, if any, kept). */
     RETRY("retried", EnumSet.of(FAILED), null, Due.NOW);
 

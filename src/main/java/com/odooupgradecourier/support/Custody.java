@@ -32,9 +32,12 @@ public class Custody {
         if (source.equals(target)) {
             return;
         }
-        if (Files.exists(source)) {
+        if (Files.exists(target)) {
+            // a move cut short by a crash: the dump is complete under its new name (a copy gets it only when whole)
+            Files.deleteIfExists(source);
+        } else if (Files.exists(source)) {
             Moves.moveNew(source, target);
-        } else if (!Files.exists(target)) {
+        } else {
             throw new NoSuchFileException(source.toString(), null, "the dump is no longer where the service put it");
         }
         moveSidecar(source, sidecar(target));
@@ -56,6 +59,12 @@ public class Custody {
         Path dir = Files.createDirectories(Path.of(failedDir).toAbsolutePath());
         for (int i = 0; ; i++) {
             Path candidate = dir.resolve(Names.fit(i == 0 ? fileName : fileName + "." + i));
+            if (Files.exists(candidate) && Files.isSameFile(source, candidate)) {
+                // moved here before a crash cut the move short
+                Files.delete(source);
+                moveSidecar(source, sidecar(candidate));
+                return candidate.toString();
+            }
             if (Files.exists(candidate) || Files.exists(record(candidate))) {
                 continue;
             }
@@ -88,6 +97,30 @@ public class Custody {
             Moves.writeNew(target, content);
         }
         return target.toString();
+    }
+
+    /**
+     * A failed dump taken up again: from where it was put ({@code path}, in the failed folder) back into custody
+     * with its settings; its error record is removed. Returns where it is now.
+     */
+    public String takeBack(String dumpId, String fileName, String path) throws IOException {
+        Path source = path == null ? null : Path.of(path).toAbsolutePath();
+        if (source == null || !Files.exists(source)) {
+            throw new NoSuchFileException(String.valueOf(path), null, "the dump is no longer there: drop it again instead");
+        }
+        Path target = dumpsDir.resolve(dumpId).resolve(fileName);
+        if (source.equals(target)) {
+            return target.toString();
+        }
+        Moves.moveNew(source, target);
+        moveSidecar(source, sidecar(target));
+        Files.deleteIfExists(record(source));
+        return target.toString();
+    }
+
+    /** The dumps in custody: {@code data/dumps/<id>/}. */
+    public Path dumpsDir() {
+        return dumpsDir;
     }
 
     /** Moves a delivered dump from custody to {@code archiveDir}/{@code dumpId}/. */
@@ -129,11 +162,11 @@ public class Custody {
 
     /** The settings file that belongs to a dump: {@code <dump>.properties} beside it. */
     public static Path sidecar(Path dump) {
-        return dump.resolveSibling(Names.fit(dump.getFileName().toString(), ".properties"));
+        return dump.resolveSibling(Names.beside(dump.getFileName().toString(), ".properties"));
     }
 
     private static Path record(Path failedDump) {
-        return failedDump.resolveSibling(Names.fit(failedDump.getFileName().toString(), ".error.json"));
+        return failedDump.resolveSibling(Names.beside(failedDump.getFileName().toString(), ".error.json"));
     }
 
     private static void moveSidecar(Path dump, Path to) throws IOException {

@@ -41,7 +41,8 @@ public class ErrorRecords {
         if (last != null && last.getHttpStatus() > 0) {
             r.put("http_status", last.getHttpStatus());
         }
-        r.put("what_to_do", advice(error, exchange));
+        String kept = exchange.getProperty("whatToDo", String.class);
+        r.put("what_to_do", kept != null ? kept : advice(error, exchange));
         r.put("dump_now_at", exchange.getProperty("dumpPath"));
         String archive = exchange.getProperty("archivePath", String.class);
         if (archive != null && java.nio.file.Files.exists(java.nio.file.Path.of(archive))) {
@@ -50,7 +51,13 @@ public class ErrorRecords {
         r.put("dump_sha256", exchange.getProperty("dumpSha256"));
         r.put("dump_size", exchange.getProperty("dumpSize"));
         r.put("failed_at", OffsetDateTime.now(ZoneOffset.UTC).toString());
-        return Secrets.mask(json.writeValueAsString(r), exchange.getProperty("requestKey", String.class));
+        // masked as an object, value by value, before it is written: a mask never meets JSON escapes
+        return json.writeValueAsString(Secrets.maskAll(r, exchange.getProperty("requestKey", String.class)));
+    }
+
+    /** What a person can do about the failure (the record's what_to_do). */
+    public String advice(Exchange exchange) {
+        return advice(failure(exchange), exchange);
     }
 
     /** A one-line summary for the log, masked like the record. */
@@ -140,16 +147,31 @@ public class ErrorRecords {
             if (target) {
                 return "Choose a target version from 'expected' (upgrade.target), then drop the dump again.";
             }
+            if (p.getFailures().stream().anyMatch(f -> "REQUEST:NOT_FOUND".equals(f.get("reason")))) {
+                return "The platform no longer knows this request (its id or key): it was removed, or expired. Drop the dump "
+                        + "again for a new request.";
+            }
             return "Read the platform's failures above, correct the settings they name, then drop the dump again.";
         }
         if (error instanceof UpgradeFailedException) {
             return "The platform could not upgrade this database: read customer_message and the request's status page, "
                     + "contact Odoo support with the request id if needed.";
         }
-        if (error instanceof org.apache.camel.component.file.GenericFileOperationFailedException
-                || error instanceof com.jcraft.jsch.JSchException) {
+        if (cause(error, com.jcraft.jsch.JSchException.class) != null) {
             return "An SFTP server refused the connection: check its address, the user's key, and the host key in the "
                     + "known_hosts file (a changed host key may mean the server was replaced, or an attack).";
+        }
+        if (String.valueOf(describe(error)).contains("No space left on device")) {
+            return "A disk is full (the data folder, the output or the failed folder): free some space; the dump is kept "
+                    + "where dump_now_at says, retry it then.";
+        }
+        if (cause(error, java.nio.file.AccessDeniedException.class) != null) {
+            return "The service's user may not read or write a file or folder named above: give it (or its group) access, "
+                    + "then retry the dump.";
+        }
+        if (cause(error, java.io.IOException.class) != null
+                || error instanceof org.apache.camel.component.file.GenericFileOperationFailedException) {
+            return "A file could not be read or written (see the error): fix the cause, then retry the dump.";
         }
         if (error instanceof TransientPlatformException) {
             return "The platform kept failing after every retry; it may be down. Drop the dump again later.";

@@ -29,6 +29,16 @@ public final class Moves {
      */
     public static void moveNew(Path source, Path target) throws IOException {
         Files.createDirectories(target.toAbsolutePath().getParent());
+        if (Files.isSymbolicLink(source)) {
+            // a link is moved as a link, never followed: what it points to is not the user's to move
+            Files.move(source, target, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            return;
+        }
+        if (Files.exists(target) && Files.isSameFile(source, target)) {
+            // a move cut short between the new name and the removal of the old one: finished now
+            Files.delete(source);
+            return;
+        }
         if (sameFileSystem(source, target)) {
             place(source, target);
             Files.deleteIfExists(source);
@@ -42,6 +52,27 @@ public final class Moves {
             syncFolder(target.toAbsolutePath().getParent());
             Files.delete(source);
         }
+    }
+
+    /**
+     * {@code target} gets the content of {@code source}, which stays: a hard link on one file system, otherwise a
+     * synced copy put in place; never over an existing file.
+     *
+     * @throws FileAlreadyExistsException {@code target} exists: nothing was written
+     */
+    public static void copyNew(Path source, Path target) throws IOException {
+        Path dir = Files.createDirectories(target.toAbsolutePath().getParent());
+        if (sameFileSystem(source, target)) {
+            place(source, target);
+            return;
+        }
+        Path tmp = copyToTemporary(source, target);
+        try {
+            place(tmp, target);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        syncFolder(dir);
     }
 
     /** Writes {@code content} as the new file {@code target}, complete or not at all. */
@@ -59,6 +90,23 @@ public final class Moves {
         }
         syncFolder(dir);
     }
+
+    /** Removes the temporary copies a move cut short by a crash left in {@code dir} (never anything else). */
+    public static void removeLeftovers(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (var files = Files.list(dir)) {
+            for (Path f : files.filter(f -> LEFTOVER.matcher(f.getFileName().toString()).matches()).toList()) {
+                Files.deleteIfExists(f);
+            }
+        } catch (IOException e) {
+            // left for the next start
+        }
+    }
+
+    private static final java.util.regex.Pattern LEFTOVER =
+            java.util.regex.Pattern.compile("\\.incoming-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\\.tmp");
 
     /** Flushes a file's bytes to disk. */
     public static void sync(Path file) throws IOException {

@@ -28,7 +28,8 @@ public final class Names {
         }
         String ext = extension(name);
         String stem = name.substring(0, name.length() - ext.length());
-        String mark = "~" + hash(whole);
+        // the mark hashes the name alone: names shortened from one name (an archive and its notes) carry the same one
+        String mark = "~" + hash(name);
         int room = MAX_BYTES - bytes(mark + ext + suffix);
         if (room < 1) {
             // an extension or suffix too long to keep: only the hash and the suffix
@@ -37,24 +38,52 @@ public final class Names {
         return cut(stem, room) + mark + ext + suffix;
     }
 
+    /**
+     * A file that goes with {@code name} (notes, an error record): {@code name} followed by {@code suffix}; when that
+     * would not fit, the part before the name's shortening mark (or its extension) is cut further, so both carry
+     * the same mark.
+     */
+    public static String beside(String name, String suffix) {
+        if (bytes(name + suffix) <= MAX_BYTES) {
+            return name + suffix;
+        }
+        Matcher m = MARK.matcher(name);
+        if (!m.find()) {
+            return fit(name, suffix);
+        }
+        String head = name.substring(0, m.start());
+        String tail = name.substring(m.start());
+        return cut(head, MAX_BYTES - bytes(tail + suffix)) + tail + suffix;
+    }
+
+    private static final Pattern MARK = Pattern.compile("~[0-9a-f]{8}(?=(\\.[A-Za-z0-9]{1,8})*$)");
+
     /** A name that fits, e.g. for a file the courier writes under a name of the user's. */
     public static String fit(String name) {
         return fit(name, "");
     }
 
-    /** The name an upgraded archive is delivered under: {@code upgraded_<dump name>}. */
-    public static String delivered(String dumpName) {
-        return fit("upgraded_" + dumpName);
+    /**
+     * The name an upgraded archive is delivered under: {@code upgraded_<dump name>}, with {@code .zip} added when
+     * the archive is a zip and the name does not say so ({@code mydb.dump} comes back as
+     * {@code upgraded_mydb.dump.zip}: nobody runs pg_restore on a zip).
+     */
+    public static String delivered(String dumpName, boolean zip) {
+        return fit("upgraded_" + dumpName, zipSuffix(dumpName, zip));
     }
 
     /**
      * The name an upgraded archive is delivered under when {@link #delivered} is taken at the output:
      * {@code upgraded_<stem>-<tag><extension>}, e.g. {@code upgraded_backup-10535.zip}.
      */
-    public static String deliveredInstead(String dumpName, String tag) {
+    public static String deliveredInstead(String dumpName, String tag, boolean zip) {
         String ext = extension(dumpName);
         String stem = dumpName.substring(0, dumpName.length() - ext.length());
-        return fit("upgraded_" + stem + "-" + tag, ext);
+        return fit("upgraded_" + stem + "-" + tag, ext + zipSuffix(dumpName, zip));
+    }
+
+    private static String zipSuffix(String dumpName, boolean zip) {
+        return zip && !dumpName.toLowerCase(java.util.Locale.ROOT).endsWith(".zip") ? ".zip" : "";
     }
 
     /** The extension of a name, up to three short parts: {@code .sql.gz}, {@code .zip}, or empty. */

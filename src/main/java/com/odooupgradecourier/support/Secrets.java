@@ -12,7 +12,8 @@ public final class Secrets {
     public static final String MASK = "***";
     private static final Pattern KEY_PARAM = Pattern.compile("(?i)(\\bkey=)[^&\\s\"']+");
     private static final Pattern KEY_IN_PATH = Pattern.compile("(/database/[A-Za-z0-9_-]+/\\d+/)[^/\\s\"'?#]+");
-    private static final Pattern KEY_IN_JSON = Pattern.compile("(\"key\"\\s*:\\s*\")(?:[^\"\\\\]|\\\\.)*(\")");
+    // the value of a JSON "key", up to its closing quote or the end of a cut-short answer
+    private static final Pattern KEY_IN_JSON = Pattern.compile("(?i)(\"key\"\\s*:\\s*\")(?:[^\"\\\\]|\\\\.)*");
 
     private Secrets() {
     }
@@ -27,8 +28,25 @@ public final class Secrets {
             out = out.replace(key, MASK).replace(URLEncoder.encode(key, StandardCharsets.UTF_8), MASK);
         }
         out = KEY_PARAM.matcher(out).replaceAll("$1" + MASK);
-        out = KEY_IN_JSON.matcher(out).replaceAll("$1" + MASK + "$2");
+        out = KEY_IN_JSON.matcher(out).replaceAll("$1" + MASK);
         return KEY_IN_PATH.matcher(out).replaceAll("$1" + MASK);
+    }
+
+    /** Every string inside a record (maps and lists, at any depth) masked as {@link #mask} does. */
+    @SuppressWarnings("unchecked")
+    public static <T> T maskAll(T value, String key) {
+        if (value instanceof String s) {
+            return (T) mask(s, key);
+        }
+        if (value instanceof java.util.Map<?, ?> m) {
+            java.util.Map<Object, Object> out = new java.util.LinkedHashMap<>();
+            m.forEach((k, v) -> out.put(k, maskAll(v, key)));
+            return (T) out;
+        }
+        if (value instanceof java.util.List<?> l) {
+            return (T) l.stream().map(v -> maskAll(v, key)).toList();
+        }
+        return value;
     }
 
     /** For URLs shown to people: the platform's URLs carry the key in their path. */

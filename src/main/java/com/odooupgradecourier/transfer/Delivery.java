@@ -1,29 +1,40 @@
 package com.odooupgradecourier.transfer;
 
+import com.odooupgradecourier.store.Dumps;
 import com.odooupgradecourier.support.Moves;
 import com.odooupgradecourier.support.Names;
 import com.odooupgradecourier.support.Secrets;
 import java.io.IOException;
-import java.nio.file.Files;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.camel.Exchange;
-import org.apache.camel.ExchangeProperty;
 
 /**
- * What the delivery route cannot say: the names an archive and its notes are delivered under, what to do when
- * a name is taken at the output, and, for a local output folder, a delivery by rename instead of a copy.
+ * What the delivery route cannot say: which name an archive and its notes are delivered under, how a local
+ * folder gets them, and what a name already taken at the output means.
  *
- * <p>The producer ({@code courier.output-uri}) writes under a temporary name of the dump's own and refuses an
- * existing target ({@code fileExist=Fail}); a taken name is checked here: this very file (delivered before a
- * crash) means done, anything else means the next name, {@code upgraded_<stem>-<request id><ext>}.
+ * <p>Names: {@code upgraded_<dump name>} ({@code .zip} added when the archive is a zip), then
+ * {@code upgraded_<stem>-<request id><ext>}, … The archive's name is chosen once and kept in the store before
+ * anything is written; no two dumps ever choose the same one. The notes follow the archive's name.
+ *
+ * <p>A local folder ({@code file:} output) gets the file by a hard link, or across file systems by a synced copy put
+ * in place, never over an existing file; when the name is taken by this very file (a delivery a crash cut short),
+ * it is done. Any other endpoint is written by its Camel producer under a temporary name of the dump's own and
+ * renamed, refusing an existing target; there a name taken on a retake is the dump's own earlier delivery when it
+ * is the name the dump had chosen before.
  */
 public class Delivery {
+    private static final int NAMES = 5;
     private final String outputUri;
     private final Path localFolder;
+    private final Dumps dumps;
 
-    public Delivery(String outputUri) {
+    public Delivery(String outputUri, Dumps dumps) {
         this.outputUri = outputUri.trim();
         this.localFolder = localFolder(this.outputUri);
+        this.dumps = dumps;
     }
 
     /** The output as shown to people: passwords and tokens masked. */
@@ -31,81 +42,96 @@ public class Delivery {
         return Secrets.maskUri(outputUri);
     }
 
-    /** {@code upgraded_<dump name>}, shortened to fit the file system when needed. */
-    public String archiveName(@ExchangeProperty("fileName") String fileName) {
-        return Names.delivered(fileName);
-    }
-
-    /** The notes follow the archive's name: {@code <delivered name>.notes.html}. */
-    public String notesName(@ExchangeProperty("deliveredName") String deliveredName) {
-        return Names.fit(deliveredName, ".notes.html");
+    /** Whether the output is a local folder. */
+    public boolean local() {
+        return localFolder != null;
     }
 
     /**
-     * The message for the producer: the file to put ({@code putFrom}) under {@code putName}. A local folder
-     * gets a hard link of it as the producer's work file, which the producer renames into place (a copy only
-     * when the folder is on another file system); the downloaded file stays until the delivery is recorded.
+     * The next name to try for the file being put ({@code putKind}: archive or notes) as {@code putName}. For the
+     * archive, the name is kept in the store first; a name another dump chose is skipped.
      */
-    public void prepare(Exchange exchange) throws IOException {
+    public void nextName(Exchange exchange) throws Exception {
+        boolean notes = "notes".equals(exchange.getProperty("putKind"));
+        List<String> names = candidates(exchange, notes);
+        int next = exchange.getProperty("putTry", 0, Integer.class);
+        while (next < names.size()) {
+            String name = names.get(next++);
+            exchange.setProperty("putTry", next);
+            if (notes || name.equals(exchange.getProperty("deliveryNameBefore")) || dumps.claimName(exchange, name)) {
+                exchange.setProperty("putName", name);
+                return;
+            }
+        }
+        throw new IOException("every name tried for the delivery is taken at the output or by another dump: " + names);
+    }
+
+    private List<String> candidates(Exchange exchange, boolean notes) throws IOException {
+        List<String> names = new ArrayList<>();
+        String tag = String.valueOf(exchange.getProperty("requestId"));
+        if (notes) {
+            String archive = exchange.getProperty("deliveredName", String.class);
+            names.add(Names.beside(archive, ".notes.html"));
+            for (int i = 1; i < NAMES; i++) {
+                names.add(Names.beside(archive, ".notes-" + tag + (i == 1 ? "" : "-" + i) + ".html"));
+            }
+            return names;
+        }
+        String before = exchange.getProperty("deliveryNameBefore", String.class);
+        if (before != null) {
+            // a retake: the name chosen before comes first
+            names.add(before);
+        }
+        String dump = exchange.getProperty("fileName", String.class);
+        boolean zip = Downloads.isZip(Path.of(exchange.getProperty("putFrom", String.class)));
+        names.add(Names.delivered(dump, zip));
+        for (int i = 1; i < NAMES; i++) {
+            names.add(Names.deliveredInstead(dump, tag + (i == 1 ? "" : "-" + i), zip));
+        }
+        return names.stream().distinct().toList();
+    }
+
+    /**
+     * A local folder: the file as {@code putName}, never over an existing one. Sets {@code putDone} when the file is
+     * there (put now, or by this dump before a crash); leaves it unset when the name is taken by another file.
+     */
+    public void putLocal(Exchange exchange) throws IOException {
         Path from = Path.of(exchange.getProperty("putFrom", String.class));
-        var headers = exchange.getMessage().getHeaders();
-        // but not Camel's redelivery count: retries must be able to run out
-        headers.keySet().removeIf(k -> !k.startsWith("CamelRedeliver"));
-        headers.put(Exchange.FILE_NAME, exchange.getProperty("putName", String.class));
-        exchange.getMessage().setBody(from.toFile());
-        if (localFolder != null) {
-            Path work = workFile(from);
-            Files.deleteIfExists(work);
-            try {
-                Files.createLink(work, from);
-                headers.put(Exchange.FILE_LOCAL_WORK_PATH, work.toString());
-            } catch (IOException | UnsupportedOperationException e) {
-                // no hard links here: the producer copies the file
+        Path target = localFolder.resolve(exchange.getProperty("putName", String.class));
+        try {
+            Moves.copyNew(from, target);
+            Moves.sync(target);
+            exchange.setProperty("putDone", true);
+        } catch (FileAlreadyExistsException taken) {
+            if (Moves.sameContent(from, target)) {
+                exchange.setProperty("putDone", true);
             }
         }
     }
 
+    /** The message for another endpoint's producer: the file to put ({@code putFrom}) as {@code putName}. */
+    public void prepare(Exchange exchange) {
+        var headers = exchange.getMessage().getHeaders();
+        // but not Camel's redelivery count: retries must be able to run out
+        headers.keySet().removeIf(k -> !k.startsWith("CamelRedeliver"));
+        headers.put(Exchange.FILE_NAME, exchange.getProperty("putName", String.class));
+        exchange.getMessage().setBody(Path.of(exchange.getProperty("putFrom", String.class)).toFile());
+    }
+
     /**
-     * {@code putName} is taken at the output. When it holds this very file (a delivery cut short by a crash
-     * before it was recorded), sets {@code putDone}; otherwise sets {@code putName} to the next name.
+     * Another endpoint refused {@code putName} as taken: it is this dump's own earlier delivery (cut short by a crash
+     * before it was recorded) when this is a retake and the name is the one the dump had chosen before.
      */
-    public void nameTaken(Exchange exchange) throws IOException {
-        String name = exchange.getProperty("putName", String.class);
-        Path from = Path.of(exchange.getProperty("putFrom", String.class));
-        if (localFolder != null && Moves.sameContent(from, localFolder.resolve(name))) {
+    public void taken(Exchange exchange) {
+        String before = exchange.getProperty("deliveryNameBefore", String.class);
+        boolean notes = "notes".equals(exchange.getProperty("putKind"));
+        if (before != null && (notes || before.equals(exchange.getProperty("putName")))) {
             exchange.setProperty("putDone", true);
-            return;
         }
-        String tag = String.valueOf(exchange.getProperty("requestId"));
-        String next = name.equals(notesName(exchange.getProperty("deliveredName", String.class)))
-                ? Names.fit(exchange.getProperty("deliveredName", String.class), ".notes-" + tag + ".html")
-                : Names.deliveredInstead(exchange.getProperty("fileName", String.class), tag);
-        if (next.equals(name)) {
-            throw new IOException("the names " + name + " and its alternative are both taken at the output");
-        }
-        if (localFolder != null && Moves.sameContent(from, localFolder.resolve(next))) {
-            exchange.setProperty("putName", next);
-            exchange.setProperty("putDone", true);
-            return;
-        }
-        exchange.setProperty("putName", next);
-    }
-
-    /** After the producer: a local delivery is flushed to disk before it is recorded. */
-    public void placed(Exchange exchange) throws IOException {
-        exchange.removeProperty("putDone");
-        if (localFolder != null) {
-            Files.deleteIfExists(workFile(Path.of(exchange.getProperty("putFrom", String.class))));
-            Moves.sync(localFolder.resolve(exchange.getProperty("putName", String.class)));
-        }
-    }
-
-    private static Path workFile(Path from) {
-        return from.resolveSibling(from.getFileName() + ".put");
     }
 
     /** The folder of a {@code file:} output, or null for any other endpoint. */
-    static Path localFolder(String uri) {
+    public static Path localFolder(String uri) {
         if (!uri.startsWith("file:")) {
             return null;
         }

@@ -129,7 +129,7 @@ public class Downloads {
     public void complete(@ExchangeProperty("partPath") String partPath, @ExchangeProperty("targetPath") String targetPath,
                          @ExchangeProperty("offset") long offset, @ExchangeProperty("verify") boolean verify,
                          @Header("CamelHttpResponseCode") int status, @Header("Content-Range") String contentRange,
-                         @Header("Content-Length") Long contentLength) throws IOException {
+                         @Header("Content-Length") Long contentLength) throws IOException, TransientPlatformException {
         Path part = Path.of(partPath);
         long have = Files.exists(part) ? Files.size(part) : 0;
         long expected = -1;
@@ -149,6 +149,11 @@ public class Downloads {
         }
         if (verify) {
             Archive check = Archive.check(part);
+            if (check == Archive.PAGE) {
+                Files.deleteIfExists(part);
+                throw new TransientPlatformException("the archive URL answered a web page instead of the archive (a maintenance "
+                        + "page?): it is asked again later");
+            }
             if (check == Archive.CORRUPT) {
                 if (expected >= 0) {
                     Files.deleteIfExists(part);
@@ -175,12 +180,19 @@ public class Downloads {
         /** A zip that is cut short or damaged. */
         CORRUPT,
         /** Another format: only its size can tell whether it is complete. */
-        UNKNOWN;
+        UNKNOWN,
+        /** A web page (HTML), not a database archive at all. */
+        PAGE;
 
         static Archive check(Path file) throws IOException {
             byte[] head;
             try (InputStream in = Files.newInputStream(file)) {
-                head = in.readNBytes(4);
+                head = in.readNBytes(512);
+            }
+            String text = new String(head, java.nio.charset.StandardCharsets.ISO_8859_1).stripLeading().toLowerCase(java.util.Locale.ROOT);
+            if (text.startsWith("<!doctype html") || text.startsWith("<html") || text.startsWith("<?xml") || text.startsWith("<head")
+                    || text.startsWith("<body")) {
+                return PAGE;
             }
             if (head.length < 4 || head[0] != 'P' || head[1] != 'K' || head[2] != 3 || head[3] != 4) {
                 return head.length == 0 ? CORRUPT : UNKNOWN;
@@ -200,11 +212,21 @@ public class Downloads {
         }
     }
 
+    /** Whether a file is a zip (by its first bytes, not its name). */
+    public static boolean isZip(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] head = in.readNBytes(4);
+            return head.length == 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4;
+        }
+    }
+
     /** Verifies a file downloaded by other means (SFTP) whose size is known to be complete. */
     public static void verifyComplete(Path file) throws IOException {
-        if (Archive.check(file) == Archive.CORRUPT) {
+        Archive check = Archive.check(file);
+        if (check == Archive.CORRUPT || check == Archive.PAGE) {
             Files.deleteIfExists(file);
-            throw new IOException("the downloaded archive is not a complete zip: it starts over");
+            throw new IOException("the downloaded archive is " + (check == Archive.PAGE ? "a web page" : "not a complete zip")
+                    + ": it starts over");
         }
     }
 }

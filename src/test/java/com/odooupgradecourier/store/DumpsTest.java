@@ -130,8 +130,43 @@ class DumpsTest {
             assertThat(node(ds, "b").claimDue()).isEmpty();
         }
         Dumps restarted = node(ds, "a");
-        restarted.recover(tmp.resolve("no-staging"));
+        restarted.recover(tmp.resolve("no-staging"), tmp.resolve("no-custody"));
         assertThat(restarted.claimDue()).extracting(r -> r.get("id")).containsExactly("y");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void aNodeNeverTakesADumpItStillWorksOnWhenItsLeaseRanOutInAStall(String kind) throws Exception {
+        DataSource ds = open(kind);
+        Dumps a = node(ds, "a");
+        claimed(a, "stalled", "sha-s");
+        clock.addAndGet(LEASE + 1);
+        assertThat(a.claimDue()).as("still worked on by this node").isEmpty();
+        a.release("stalled");
+        assertThat(a.claimDue()).extracting(r -> r.get("id")).containsExactly("stalled");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void aDumpInCustodyWithNoRowIsTakenUpAgainWhenTheStoreWasLost(String kind) throws Exception {
+        DataSource ds = open(kind);
+        Path custody = tmp.resolve("data/dumps");
+        Files.createDirectories(custody.resolve("lost-row"));
+        Files.writeString(custody.resolve("lost-row/kept.sql"), "SET x = 1;");
+        node(ds, "a").recover(tmp.resolve("drop/.courier"), custody);
+        assertThat(new JdbcTemplate(ds).queryForObject("select step from dumps where id = 'lost-row'", String.class)).isEqualTo("received");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void aDeliveryNameIsChosenByOneDumpOnly(String kind) throws Exception {
+        DataSource ds = open(kind);
+        Dumps dumps = node(ds, "a");
+        Exchange first = claimed(dumps, "n1", "sha-n1");
+        Exchange second = claimed(dumps, "n2", "sha-n2");
+        assertThat(dumps.claimName(first, "upgraded_backup.zip")).isTrue();
+        assertThat(dumps.claimName(second, "upgraded_backup.zip")).isFalse();
+        assertThat(dumps.claimName(second, "upgraded_backup-10535.zip")).isTrue();
     }
 
     @ParameterizedTest
@@ -189,7 +224,7 @@ class DumpsTest {
         Files.writeString(staging.resolve("orphan/lost.sql"), "SET x = 1;");
         Files.writeString(staging.resolve("orphan/lost.sql.properties"), "target = 16.0");
         Files.createDirectories(staging.resolve("empty"));
-        node(ds, "a").recover(staging);
+        node(ds, "a").recover(staging, tmp.resolve("data/dumps"));
         assertThat(new JdbcTemplate(ds).queryForObject("select file_name from dumps where id = 'orphan'", String.class))
                 .isEqualTo("lost.sql");
         assertThat(staging.resolve("empty")).doesNotExist();
