@@ -5,7 +5,11 @@ import com.odooupgradecourier.platform.Platform;
 import com.odooupgradecourier.service.Checks;
 import com.odooupgradecourier.service.DumpSettings;
 import com.odooupgradecourier.service.Notifications;
+import com.odooupgradecourier.service.Bounces;
+import com.odooupgradecourier.service.HttpAccess;
+import com.odooupgradecourier.service.Metrics;
 import com.odooupgradecourier.service.Progress;
+import com.odooupgradecourier.service.Retry;
 import com.odooupgradecourier.service.StatusView;
 import com.odooupgradecourier.simulator.SimulatorConfig;
 import com.odooupgradecourier.simulator.UpgradePlatformSimulator;
@@ -13,11 +17,15 @@ import com.odooupgradecourier.store.Dumps;
 import com.odooupgradecourier.store.Store;
 import com.odooupgradecourier.support.Custody;
 import com.odooupgradecourier.support.Faults;
+import com.odooupgradecourier.support.KeyCipher;
+import com.odooupgradecourier.support.Moves;
 import com.odooupgradecourier.transfer.Delivery;
 import com.odooupgradecourier.transfer.Downloads;
 import com.odooupgradecourier.support.ErrorRecords;
 import com.odooupgradecourier.support.PathFunction;
+import com.odooupgradecourier.support.Secrets;
 import com.odooupgradecourier.transfer.SftpTransfers;
+import com.odooupgradecourier.transfer.TransferSlots;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,32 +47,49 @@ import org.slf4j.LoggerFactory;
 public final class CourierMain {
     private static final Logger LOG = LoggerFactory.getLogger(CourierMain.class);
     static final String USAGE = """
-            Usage: java -jar odoo-upgrade-courier.jar [--simulator] [--once] [--help]
+            Usage: java -jar odoo-upgrade-courier.jar [--simulator | --simulator-only] [--once] [--config DIR]
+                                                      [--retry DUMP] [--help]
 
             Watches the drop folder (courier.drop-dir), sends each database dump through Odoo's Upgrade
             platform and delivers the upgraded archive to courier.output-uri.
 
               --simulator   start the built-in Upgrade platform simulator and use it instead of
                             upgrade.odoo.com (a complete demo on one machine)
-              --once        handle what is in the drop folder (and resume what is in flight), wait until
-                            each dump is delivered or failed, print a summary and exit: 0 when every
-                            dump was delivered, 1 otherwise (for cron and CI scripts)
               --simulator-only
                             run only the built-in simulator (simulator.* settings), e.g. to try the
                             platform's API with curl and sftp, or to benchmark against it
+              --once        handle what is in the drop folder (and resume what is in flight), wait until
+                            each dump is delivered or failed, print a summary and exit: 0 when every
+                            dump was delivered, 1 otherwise (for cron and CI scripts); the log goes to
+                            standard error, the summary to standard output
+              --config DIR  read application.properties and routes/ from DIR instead of the working
+                            directory (relative folders in the settings stay relative to the working
+                            directory)
+              --retry DUMP  take a failed dump up again at the step it failed at (its file name or id, as
+                            the status page shows it), with its platform request when it has one; a running
+                            service goes on with it at once, a stopped one when it starts
               --help        print this help
 
-            Settings are read from application.properties in the working directory; every key can be
-            overridden by an environment variable (upgrade.contract -> UPGRADE_CONTRACT).
+            Settings are read from application.properties; every key can be overridden by an environment
+            variable (upgrade.contract -> UPGRADE_CONTRACT).
             """;
 
     private final Main main = new Main();
     private final boolean simulator;
     private UpgradePlatformSimulator platformSimulator;
+    private String storeShown;
 
     public CourierMain(boolean simulator, Map<String, String> overrides) {
+        this(simulator, null, overrides);
+    }
+
+    /** @param configDir where application.properties and routes/ are; null: the working directory */
+    public CourierMain(boolean simulator, Path configDir, Map<String, String> overrides) {
         this.simulator = simulator;
-        main.setDefaultPropertyPlaceholderLocation("file:application.properties");
+        main.setDefaultPropertyPlaceholderLocation("file:" + (configDir == null ? "" : configDir + "/") + "application.properties");
+        if (configDir != null) {
+            main.addOverrideProperty("camel.main.routes-include-pattern", "file:" + configDir + "/routes/*.yaml");
+        }
         overrides.forEach(main::addOverrideProperty);
         main.addMainListener(new MainListenerSupport() {
             @Override
@@ -83,28 +108,54 @@ public final class CourierMain {
 
     public static void main(String[] args) throws Exception {
         boolean sim = false;
+        boolean simOnly = false;
         boolean once = false;
+        Path config = null;
+        String retry = null;
         List<String> unknown = new ArrayList<>();
-        for (String arg : args) {
-            switch (arg) {
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
                 case "--simulator" -> sim = true;
+                case "--simulator-only" -> simOnly = true;
                 case "--once" -> once = true;
-                case "--simulator-only" -> {
-                    runSimulatorOnly();
-                    return;
-                }
+                case "--config" -> config = i + 1 < args.length ? Path.of(args[++i]) : null;
+                case "--retry" -> retry = i + 1 < args.length ? args[++i] : null;
                 case "--help", "-h" -> {
                     System.out.print(USAGE);
                     return;
                 }
-                default -> unknown.add(arg);
+                default -> unknown.add(args[i]);
             }
         }
         if (!unknown.isEmpty()) {
             System.err.println("Unknown argument(s): " + String.join(" ", unknown) + "\n\n" + USAGE);
             System.exit(2);
         }
-        CourierMain courier = new CourierMain(sim, Map.of());
+        Path settings = (config == null ? Path.of("") : config).toAbsolutePath().resolve("application.properties");
+        if (!java.nio.file.Files.isRegularFile(settings)) {
+            System.err.println("No application.properties in " + settings.getParent() + ": run the courier from the folder that holds "
+                    + "application.properties and routes/, or name that folder with --config DIR.");
+            System.exit(2);
+        }
+        if (simOnly) {
+            runSimulatorOnly(settings);
+            return;
+        }
+        if (retry != null) {
+            System.exit(Retry.fromCommandLine(settings, retry, f -> {
+                try {
+                    return settings(f);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }));
+        }
+        if (once) {
+            // the summary goes to standard output, the log to standard error
+            System.setProperty("courier.log.target", "SYSTEM_ERR");
+            ((org.apache.logging.log4j.core.LoggerContext) org.apache.logging.log4j.LogManager.getContext(false)).reconfigure();
+        }
+        CourierMain courier = new CourierMain(sim, config, Map.of());
         try {
             if (once) {
                 courier.start();
@@ -125,19 +176,8 @@ public final class CourierMain {
     }
 
     /** --simulator-only: the simulator alone, until the process is stopped. */
-    private static void runSimulatorOnly() throws Exception {
-        java.util.Properties file = new java.util.Properties();
-        Path props = Path.of("application.properties");
-        if (java.nio.file.Files.exists(props)) {
-            try (var in = java.nio.file.Files.newBufferedReader(props)) {
-                file.load(in);
-            }
-        }
-        java.util.function.Function<String, String> lookup = key -> {
-            String env = System.getenv(envName(key));
-            String value = env != null ? env : file.getProperty(key);
-            return value == null || value.isBlank() ? null : value.trim();
-        };
+    private static void runSimulatorOnly(Path settings) throws Exception {
+        java.util.function.Function<String, String> lookup = settings(settings);
         SimulatorConfig config = SimulatorConfig.from(lookup);
         if (lookup.apply("simulator.storage-dir") == null) {
             config.storageDir(Path.of(java.util.Objects.requireNonNullElse(lookup.apply("courier.data-dir"), "data"), "simulator"));
@@ -243,47 +283,90 @@ public final class CourierMain {
 
     private void prepare(CamelContext context) {
         PropertiesComponent pc = context.getPropertiesComponent();
+        try {
+            context.addStartupListener(readyLine(pc));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
         PathFunction paths = new PathFunction(context);
         pc.addPropertiesFunction(paths);
         Path dataDir = Path.of(paths.apply("courier.data-dir"));
         try {
             ownerOnly(dataDir);
+            // where people drop dumps and collect archives and error records: the service's group shares them
+            sharedWithGroup(Path.of(paths.apply("courier.drop-dir")));
+            sharedWithGroup(Path.of(paths.apply("courier.failed-dir")));
+            Path out = com.odooupgradecourier.transfer.Delivery.localFolder(pc.resolveProperty("courier.output-uri").orElse(""));
+            if (out != null) {
+                sharedWithGroup(out);
+            }
             if (simulator) {
                 startSimulator(pc, dataDir);
             }
             requireSettings(pc);
             DataSource store = openStore(pc, dataDir);
+            String storeUrl = pc.resolveProperty("courier.store.url").orElse("");
+            storeShown = storeUrl.isBlank() ? "SQLite " + dataDir.resolve("courier.db") : Secrets.maskUri(storeUrl);
             context.getRegistry().bind("store", store);
             Dumps dumps = dumps(pc, store);
             context.getRegistry().bind("dumps", dumps);
             // what was in flight when the service last stopped is taken up again by the queue, like anything due
-            dumps.recover(Path.of(paths.apply("courier.drop-dir")).resolve(".courier"));
+            dumps.recover(Path.of(paths.apply("courier.drop-dir")).resolve(".courier"), dataDir.resolve("dumps").toAbsolutePath());
         } catch (Exception e) {
             throw new IllegalStateException("Odoo Upgrade Courier cannot start: " + e.getMessage(), e);
         }
         String output = pc.resolveProperty("courier.output-uri").orElse("file:out");
+        if (output.startsWith("sftp:") && !output.matches("(?i).*[?&]strictHostKeyChecking=yes(&.*)?$")) {
+            LOG.warn("courier.output-uri {} does not verify the SFTP server's host key (add strictHostKeyChecking=yes and "
+                    + "knownHostsFile=…): whoever can get between the two could receive the customers' databases", Secrets.maskUri(output));
+        }
         context.getRegistry().bind("platform", new Platform());
         context.getRegistry().bind("faults", new Faults());
         context.getRegistry().bind("sftp", new SftpTransfers(dataDir, pc.resolveProperty("upgrade.sftp.known-hosts").orElse(""),
                 pc.resolveProperty("upgrade.transfer").orElse("auto"), pc.resolveProperty("upgrade.sftp-threshold").orElse("64MB")));
         context.getRegistry().bind("downloads", new Downloads(dataDir, pc.resolveProperty("upgrade.api-url").orElseThrow(),
                 list(pc.resolveProperty("upgrade.download-hosts").orElse(""))));
-        context.getRegistry().bind("delivery", new Delivery(output));
+        context.getRegistry().bind("delivery", new Delivery(output, context.getRegistry().lookupByNameAndType("dumps", Dumps.class)));
+        context.getRegistry().bind("transferSlots", new TransferSlots(
+                Integer.parseInt(pc.resolveProperty("courier.max-parallel-transfers").orElse("2").trim())));
         context.getRegistry().bind("dumpInspector", new DumpInspector());
-        context.getRegistry().bind("custody", new Custody(dataDir));
+        Custody custody = new Custody(dataDir);
+        context.getRegistry().bind("custody", custody);
+        Path failedDir = Path.of(paths.apply("courier.failed-dir"));
+        // what a crash left half-way: temporary copies of moves, bounces without their record
+        Moves.removeLeftovers(failedDir);
+        if (output.startsWith("file:")) {
+            Moves.removeLeftovers(com.odooupgradecourier.transfer.Delivery.localFolder(output));
+        }
+        context.getRegistry().bind("bounces", new Bounces(context.getRegistry().lookupByNameAndType("store", DataSource.class),
+                context.getRegistry().lookupByNameAndType("dumps", Dumps.class), custody, new ErrorRecords(), failedDir,
+                Path.of(paths.apply("courier.drop-dir")).resolve(".courier"), context));
+        context.getRegistry().bind("retry", new Retry(context.getRegistry().lookupByNameAndType("dumps", Dumps.class), custody));
+
         Progress progress = new Progress(Long.parseLong(pc.resolveProperty("courier.progress-interval").orElse("30").trim()));
         context.getRegistry().bind("progress", progress);
-        context.getRegistry().bind("metricsRegistry", metrics(progress));
-        context.getRegistry().bind("statusView", new StatusView(progress));
+        Metrics metrics = new Metrics(pc.resolveProperty("camel.main.name").orElse("camel-1"),
+                context.getRegistry().lookupByNameAndType("store", DataSource.class), progress);
+        context.getRegistry().bind("metrics", metrics);
+        // the one meter registry: Camel's metrics and the courier's, all served by /observe/metrics
+        context.getRegistry().bind("metricsRegistry", metrics.registry());
+        HttpAccess access = new HttpAccess(pc.resolveProperty("courier.http-host").orElse("127.0.0.1"),
+                pc.resolveProperty("courier.http-token").orElse(""));
+        context.getRegistry().bind("httpAccess", access);
+        context.getRegistry().bind("statusView", new StatusView(context.getRegistry().lookupByNameAndType("store", DataSource.class),
+                progress, access));
         Map<String, String> defaults = new java.util.LinkedHashMap<>();
         for (String key : List.of("contract", "email", "target", "aim", "timezone")) {
             defaults.put(key, pc.resolveProperty("upgrade." + key).orElse(""));
         }
-        context.getRegistry().bind("dumpSettings", new DumpSettings(defaults));
+        context.getRegistry().bind("dumpSettings", new DumpSettings(defaults,
+                Long.parseLong(pc.resolveProperty("courier.settle-timeout").orElse("30000").trim())));
         context.getRegistry().bind("notifications", new Notifications(output));
-        context.getRegistry().bind("storeCheck", new Checks.StoreCheck(context.getRegistry().lookupByNameAndType("store", DataSource.class)));
+        context.getRegistry().bind("storeCheck", new Checks.StoreCheck(context.getRegistry().lookupByNameAndType("store", DataSource.class),
+                pc.resolveProperty("courier.store.url").filter(u -> !u.isBlank()).isPresent() ? null : dataDir.resolve("courier.db")));
         context.getRegistry().bind("dropFolderCheck", new Checks.DropFolderCheck(Path.of(paths.apply("courier.drop-dir"))));
         context.getRegistry().bind("errorRecords", new ErrorRecords());
+        context.getRegistry().bind("health", new com.odooupgradecourier.service.Health());
     }
 
     /**
@@ -296,11 +379,25 @@ public final class CourierMain {
         pc.addOverrideProperty("courier.lease-renewal", String.valueOf(Math.max(250, leaseMillis / 4)));
         String node = pc.resolveProperty("courier.cluster.node-id").filter(s -> !s.isBlank())
                 .orElseGet(() -> hostName() + ":" + pc.resolveProperty("courier.http-port").orElse("8080"));
+        KeyCipher keys = KeyCipher.of(pc.resolveProperty("courier.store.secret").orElse(""));
+        if (keys == KeyCipher.NONE && hasSealedKeys(store)) {
+            throw new IllegalStateException("the store holds encrypted request keys: set courier.store.secret "
+                    + "(COURIER_STORE_SECRET) to the value they were written with");
+        }
         return new Dumps(store, node, leaseMillis, seconds(pc, "upgrade.poll-interval", "60") * 1000,
                 Long.parseLong(pc.resolveProperty("upgrade.retry.delay").orElse("2000").trim()),
                 Integer.parseInt(pc.resolveProperty("upgrade.retry.attempts").orElse("6").trim()),
                 Long.parseLong(pc.resolveProperty("upgrade.retry.max-delay").orElse("120000").trim()),
-                seconds(pc, "upgrade.timeout", "604800") * 1000, System::currentTimeMillis);
+                seconds(pc, "upgrade.timeout", "604800") * 1000, System::currentTimeMillis, keys);
+    }
+
+    private static boolean hasSealedKeys(DataSource store) {
+        try (var c = store.getConnection(); var rs = c.createStatement().executeQuery(
+                "select count(*) from dumps where request_key like 'aesgcm:%' and step not in ('delivered', 'failed')")) {
+            return rs.next() && rs.getInt(1) > 0;
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("the store cannot be read: " + e.getMessage(), e);
+        }
     }
 
     private static long seconds(PropertiesComponent pc, String key, String fallback) {
@@ -325,6 +422,24 @@ public final class CourierMain {
         return out;
     }
 
+    /** The one line that says the service is ready, and where (once every route runs). */
+    private org.apache.camel.ExtendedStartupListener readyLine(PropertiesComponent pc) {
+        return new org.apache.camel.ExtendedStartupListener() {
+            @Override
+            public void onCamelContextStarted(CamelContext c, boolean alreadyStarted) {
+                // the line below, once every route runs
+            }
+
+            @Override
+            public void onCamelContextFullyStarted(CamelContext c, boolean alreadyStarted) {
+                LOG.info("Odoo Upgrade Courier ready: drop folder {}, platform {}, store {}, status page http://{}:{}/",
+                        Path.of(pc.resolveProperty("courier.drop-dir").orElse("drop")).toAbsolutePath().normalize(),
+                        Secrets.maskUri(pc.resolveProperty("upgrade.api-url").orElse("")), storeShown,
+                        pc.resolveProperty("courier.http-host").orElse("127.0.0.1"), pc.resolveProperty("courier.http-port").orElse("8080"));
+            }
+        };
+    }
+
     private static DataSource openStore(PropertiesComponent pc, Path dataDir) {
         String url = pc.resolveProperty("courier.store.url").orElse("");
         try {
@@ -338,15 +453,25 @@ public final class CourierMain {
     }
 
     /**
-     * The one meter registry: Camel's metrics, the routes' counters (micrometer:counter:courier.dumps.*) and
-     * the bytes moved, all served by /observe/metrics.
+     * A folder people share with the service through its group (drop, output, failed): made when missing with mode
+     * 2770 (the group may read and write; files made in it take the folder's group). An existing folder is left as
+     * its owner set it.
      */
-    private static io.micrometer.core.instrument.MeterRegistry metrics(Progress progress) {
-        var registry = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
-                io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
-        io.micrometer.core.instrument.FunctionCounter.builder("courier.bytes.transferred", progress, Progress::bytesTransferred)
-                .description("bytes of dumps uploaded and archives downloaded").baseUnit("bytes").register(registry);
-        return registry;
+    private static void sharedWithGroup(Path dir) {
+        if (java.nio.file.Files.isDirectory(dir)) {
+            return;
+        }
+        try {
+            java.nio.file.Files.createDirectories(dir);
+            try {
+                java.nio.file.Files.setAttribute(dir, "unix:mode", 02770);
+            } catch (UnsupportedOperationException | IllegalArgumentException e) {
+                java.nio.file.Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwx---"));
+            }
+        } catch (java.io.IOException e) {
+            // not fatal: what needs the folder waits, and says why, until it can be made
+            LOG.warn("The folder {} cannot be made now: {}", dir, e.getMessage());
+        }
     }
 
     /** The data folder holds the store with the request keys, and the dumps: nobody else may read it. */
@@ -371,6 +496,22 @@ public final class CourierMain {
             pc.addOverrideProperty("upgrade.email", "demo@example.com");
         }
         LOG.info("Demo mode: using the built-in simulator at {} instead of the real platform", platformSimulator.apiUrl());
+    }
+
+    /**
+     * The settings outside Camel (the simulator alone, --retry): application.properties, each key overridden by its
+     * environment variable; blank values are absent.
+     */
+    static java.util.function.Function<String, String> settings(Path file) throws java.io.IOException {
+        java.util.Properties props = new java.util.Properties();
+        try (var in = java.nio.file.Files.newBufferedReader(file)) {
+            props.load(in);
+        }
+        return key -> {
+            String env = System.getenv(envName(key));
+            String value = env != null ? env : props.getProperty(key);
+            return value == null || value.isBlank() ? null : value.trim();
+        };
     }
 
     /** The environment variable that overrides a key: upgrade.api-url -> UPGRADE_API_URL. */

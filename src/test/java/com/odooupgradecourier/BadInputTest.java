@@ -72,7 +72,7 @@ class BadInputTest extends CourierTestSupport {
             courier.dropFile(staging.resolve(name));
         }
         for (String name : new String[] {longName, "odoo backup (1).zip", "société Ünïcode 数据库.dump", "plain.sql"}) {
-            await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(courier.out.resolve("upgraded_" + name)));
+            await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(courier.out.resolve(TestDumps.delivered(name))));
         }
         assertThat(courier.simulator.createdFor("societe_Unicode_.dump")).as("a safe name for the platform").isEqualTo(1);
         assertThat(courier.store().queryForList("select platform_name from dumps", String.class))
@@ -93,9 +93,10 @@ class BadInputTest extends CourierTestSupport {
         await().atMost(Duration.ofSeconds(120)).until(() ->
                 courier.store().queryForObject("select count(*) from dumps where step = 'delivered'", Integer.class) == 20);
         for (int i = 0; i < 20; i++) {
-            assertThat(courier.out.resolve("upgraded_db" + i + ".dump")).exists();
+            assertThat(courier.out.resolve("upgraded_db" + i + ".dump.zip")).exists();
         }
         assertThat(courier.simulator.maxConcurrentUploads()).isBetween(1, 3);
+        assertThat(courier.simulator.maxConcurrentTransfers()).as("uploads and downloads share the limit").isBetween(1, 3);
         assertThat(courier.simulator.calls("create")).isEqualTo(20);
     }
 

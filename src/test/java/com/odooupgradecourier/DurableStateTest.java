@@ -35,11 +35,11 @@ class DurableStateTest extends CourierTestSupport {
         assertThat(courier.simulator.calls("create")).isEqualTo(1);
 
         courier.simulator.release("status");
-        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_acme.sql")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_acme.sql.zip")));
         // once delivered, the same dump may be sent again: a new upgrade is a new request
         Files.copy(courier.failed.resolve("acme-copy.sql"), tmp.resolve("staging/acme-again.sql"));
         courier.dropFile(tmp.resolve("staging/acme-again.sql"));
-        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_acme-again.sql")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_acme-again.sql.zip")));
         assertThat(courier.simulator.calls("create")).isEqualTo(2);
     }
 
@@ -58,7 +58,7 @@ class DurableStateTest extends CourierTestSupport {
         }
         assertThat(courier.simulator.calls("create")).as("one request for five copies").isEqualTo(1);
         courier.simulator.release("status");
-        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_acme.sql")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_acme.sql.zip")));
         assertThat(courier.simulator.calls("create")).isEqualTo(1);
         assertThat(courier.store().queryForList("select step from dumps order by file_name", String.class))
                 .containsExactlyInAnyOrder("delivered", "failed", "failed", "failed", "failed");
@@ -85,7 +85,7 @@ class DurableStateTest extends CourierTestSupport {
     void withKeepDumpsDeleteADeliveredDumpIsDeletedOnlyAfterDelivery() throws Exception {
         courier = new CourierHarness(tmp).with("courier.keep-dumps", "delete").start();
         courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/gone.sql"), 5));
-        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_gone.sql")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_gone.sql.zip")));
         await().atMost(Duration.ofSeconds(5)).until(() ->
                 "delivered".equals(courier.store().queryForObject("select step from dumps", String.class)));
         try (Stream<Path> left = Files.walk(courier.data.resolve("dumps"))) {
@@ -100,7 +100,7 @@ class DurableStateTest extends CourierTestSupport {
         courier = new CourierHarness(tmp).with("courier.store.url", url).with("courier.store.user", TestPostgres.user())
                 .with("courier.store.password", TestPostgres.password()).start();
         courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/pg.sql"), 5));
-        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_pg.sql")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_pg.sql.zip")));
         await().atMost(Duration.ofSeconds(5)).until(() ->
                 "delivered".equals(courier.store().queryForObject("select step from dumps", String.class)));
         assertThat(courier.store().queryForObject("select request_id from dumps", Long.class)).isEqualTo(10534L);

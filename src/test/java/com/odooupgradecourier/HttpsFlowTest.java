@@ -31,7 +31,7 @@ class HttpsFlowTest extends CourierTestSupport {
         byte[] original = Files.readAllBytes(dump);
         courier.dropFile(dump);
 
-        Path delivered = courier.out.resolve("upgraded_acme prod.sql");
+        Path delivered = courier.out.resolve("upgraded_acme prod.sql.zip");
         await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(delivered));
 
         Map<String, byte[]> entries = unzip(delivered);
@@ -39,10 +39,10 @@ class HttpsFlowTest extends CourierTestSupport {
         assertThat(manifest.get("target").asText()).isEqualTo("17.0");
         assertThat(manifest.get("source_sha256").asText()).isEqualTo(sha256(original));
         assertThat(entries.get("dump.sql")).isEqualTo(original);
-        assertThat(courier.out.resolve("upgraded_acme prod.sql.notes.html")).content().contains("Upgrade notes");
+        assertThat(courier.out.resolve("upgraded_acme prod.sql.zip.notes.html")).content().contains("Upgrade notes");
         try (Stream<Path> files = Files.list(courier.out)) {
             assertThat(files.map(p -> p.getFileName().toString())).as("no temporary file left in the output folder")
-                    .containsExactlyInAnyOrder("upgraded_acme prod.sql", "upgraded_acme prod.sql.notes.html");
+                    .containsExactlyInAnyOrder("upgraded_acme prod.sql.zip", "upgraded_acme prod.sql.zip.notes.html");
         }
         // the dump is not lost: out of the drop folder, archived once delivered
         await().atMost(Duration.ofSeconds(5)).until(() -> "delivered".equals(step(courier)));
@@ -99,7 +99,7 @@ class HttpsFlowTest extends CourierTestSupport {
         assertThat(record.get("request_id").asLong()).isPositive();
         assertThat(record.get("status_url").asText()).endsWith("/***/status");
         assertThat(courier.failed.resolve("broken.sql")).hasBinaryContent(original);
-        assertThat(courier.out).doesNotExist();
+        assertThat(courier.out).isEmptyDirectory();
         assertThat(step(courier)).isEqualTo("failed");
     }
 
@@ -111,7 +111,7 @@ class HttpsFlowTest extends CourierTestSupport {
         }
         courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/real.sql"), 5));
 
-        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_real.sql")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_real.sql.zip")));
         try (Stream<Path> files = Files.list(courier.drop)) {
             assertThat(files.map(p -> p.getFileName().toString()))
                     .containsExactlyInAnyOrder(".hidden.sql", "copying.sql.part", "scratch.tmp", "notes.sql~", ".courier");
@@ -141,8 +141,8 @@ class HttpsFlowTest extends CourierTestSupport {
                 .until(() -> Files.exists(growing) && courier.simulator.calls("create") == 0);
         writer.join();
         long finalSize = Files.size(growing);
-        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_growing.sql")));
-        Map<String, byte[]> entries = unzip(courier.out.resolve("upgraded_growing.sql"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_growing.sql.zip")));
+        Map<String, byte[]> entries = unzip(courier.out.resolve("upgraded_growing.sql.zip"));
         assertThat((long) entries.get("dump.sql").length).as("the complete file was sent").isEqualTo(finalSize);
     }
 

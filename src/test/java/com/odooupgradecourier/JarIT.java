@@ -27,12 +27,24 @@ class JarIT {
         Process help = start(List.of("--help"), Map.of());
         assertThat(help.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(help.exitValue()).isZero();
-        assertThat(Files.readString(tmp.resolve("out.log"))).contains("--simulator", "--once", "--help", "UPGRADE_CONTRACT");
+        assertThat(Files.readString(tmp.resolve("out.log"))).contains("Usage: java -jar odoo-upgrade-courier.jar [--simulator | --simulator-only]",
+                "--once", "--config DIR", "--retry DUMP", "--help", "UPGRADE_CONTRACT");
 
         Process bad = start(List.of("--frobnicate"), Map.of());
         assertThat(bad.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(bad.exitValue()).isEqualTo(2);
         assertThat(Files.readString(tmp.resolve("out.log"))).contains("Unknown argument(s): --frobnicate");
+    }
+
+    @Test
+    void startedWhereThereAreNoSettingsItSaysSoInOneLine() throws Exception {
+        Path empty = Files.createDirectories(tmp.resolve("empty"));
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString())
+                .directory(empty.toFile()).redirectErrorStream(true).redirectOutput(tmp.resolve("out.log").toFile()).start();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isEqualTo(2);
+        assertThat(Files.readAllLines(tmp.resolve("out.log"))).containsExactly("No application.properties in " + empty
+                + ": run the courier from the folder that holds application.properties and routes/, or name that folder with --config DIR.");
     }
 
     @Test
@@ -50,12 +62,21 @@ class JarIT {
             java.util.Map<String, String> env = CourierProcess.env(h);
             h.dropFile(TestDumps.plainSql(tmp.resolve("staging/first.sql"), 10));
             h.dropFile(TestDumps.plainSql(tmp.resolve("staging/second.sql"), 20));
-            Process ok = CourierProcess.start(tmp.resolve("once-ok.log"), List.of("--once"), env).process();
+            ProcessBuilder split = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+                    JAR.toString(), "--once").redirectOutput(tmp.resolve("once-ok.out").toFile()).redirectError(tmp.resolve("once-ok.log").toFile());
+            split.environment().keySet().removeIf(k -> k.startsWith("UPGRADE_") || k.startsWith("COURIER_") || k.startsWith("SIMULATOR_"));
+            split.environment().putAll(env);
+            Process ok = split.start();
             assertThat(ok.waitFor(120, TimeUnit.SECONDS)).isTrue();
             assertThat(ok.exitValue()).isZero();
+            // the summary alone on standard output, the log on standard error
+            assertThat(Files.readString(tmp.resolve("once-ok.out")).strip()).startsWith("Odoo Upgrade Courier --once: 2 dump(s)")
+                    .doesNotContain("INFO");
+            assertThat(Files.readString(tmp.resolve("once-ok.log"))).contains("Odoo Upgrade Courier ready:").doesNotContain("--once: 2");
+            Files.writeString(tmp.resolve("once-ok.log"), Files.readString(tmp.resolve("once-ok.out")), java.nio.file.StandardOpenOption.APPEND);
             assertThat(Files.readString(tmp.resolve("once-ok.log"))).contains("2 dump(s), 2 delivered, 0 failed",
-                    "delivered  first.sql -> upgraded_first.sql", "delivered  second.sql -> upgraded_second.sql");
-            assertThat(h.out.resolve("upgraded_first.sql")).exists();
+                    "delivered  first.sql -> upgraded_first.sql.zip", "delivered  second.sql -> upgraded_second.sql.zip");
+            assertThat(h.out.resolve("upgraded_first.sql.zip")).exists();
 
             h.dropFile(TestDumps.plainSql(tmp.resolve("staging/third.sql"), 30));
             Files.writeString(h.drop.resolve("broken.sql"), "this is no dump");
@@ -113,14 +134,125 @@ class JarIT {
         try {
             Path staged = TestDumps.plainSql(tmp.resolve("staging/demo.sql"), 100);
             Files.move(staged, tmp.resolve("drop/demo.sql"));
-            await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(tmp.resolve("out/upgraded_demo.sql")));
+            await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(tmp.resolve("out/upgraded_demo.sql.zip")));
             await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(tmp.resolve("out.log")).contains("DELIVERED"));
-            assertThat(Files.readString(tmp.resolve("out.log"))).contains(
+            assertThat(Files.readString(tmp.resolve("out.log"))).contains("Odoo Upgrade Courier ready: drop folder " + tmp.resolve("drop"),
                     "Demo mode: using the built-in simulator", "demo.sql: received", "upgrade request", "uploading",
-                    "the platform is upgrading request", "is done", "DELIVERED as upgraded_demo.sql");
+                    "the platform is upgrading request", "is done", "DELIVERED as upgraded_demo.sql.zip");
         } finally {
             p.destroy();
             assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("stops on SIGTERM").isTrue();
+        }
+    }
+
+    @Test
+    void theDemoStoppedMidUpgradeDeliversWhenStartedAgain() throws Exception {
+        Map<String, String> env = new java.util.HashMap<>(dirs());
+        env.putAll(Map.of("SIMULATOR_HTTP_PORT", String.valueOf(CourierHarness.freePort()),
+                "SIMULATOR_SFTP_PORT", String.valueOf(CourierHarness.freePort()), "UPGRADE_POLL_INTERVAL", "1",
+                "SIMULATOR_PENDING_TIME", "2", "SIMULATOR_PROCESSING_TIME", "4", "COURIER_SETTLE_TIME", "500"));
+        Process first = start(List.of("--simulator"), env);
+        try {
+            Path staged = TestDumps.plainSql(tmp.resolve("staging/restarted.sql"), 100);
+            Files.move(staged, tmp.resolve("drop/restarted.sql"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> Files.readString(tmp.resolve("out.log"))
+                    .contains("the platform is upgrading request"));
+        } finally {
+            first.destroy();
+            assertThat(first.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        }
+        Files.move(tmp.resolve("out.log"), tmp.resolve("first.log"));
+        Process second = start(List.of("--simulator"), env);
+        try {
+            await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(tmp.resolve("out/upgraded_restarted.sql.zip")));
+            assertThat(tmp.resolve("failed")).isEmptyDirectory();
+            assertThat(Files.readString(tmp.resolve("out.log"))).contains("kept from an earlier run");
+        } finally {
+            second.destroy();
+            assertThat(second.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
+    void aDumpTheServicesUserCannotReadFailsAtOnceSayingWhatToDo() throws Exception {
+        boolean root = "root".equals(System.getProperty("user.name"));
+        if ("true".equals(System.getenv("CI"))) {
+            assertThat(root).as("CI runs as root, to run the service as another user").isTrue();
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(root, "needs root to run the service as another user");
+        Tools.require("runuser");
+        String user = System.getenv().getOrDefault("COURIER_TEST_USER", "nobody");
+        Path home = Files.createDirectories(tmp.resolve("unprivileged"));
+        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
+        try (CourierHarness h = new CourierHarness(home)) {
+            java.nio.file.attribute.UserPrincipal owner = home.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(user);
+            Files.setOwner(home, owner);
+            Files.setOwner(h.drop, owner);
+            Path dump = TestDumps.plainSql(home.resolve("secret.sql"), 5);
+            Files.setPosixFilePermissions(dump, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            List<String> command = new java.util.ArrayList<>(List.of("runuser", "-u", user, "--", "env"));
+            CourierProcess.env(h).forEach((k, v) -> command.add(k + "=" + v));
+            command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-jar", JAR.toString()));
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(tmp.resolve("unprivileged.log").toFile()).start();
+            try {
+                Files.move(dump, h.drop.resolve("secret.sql"));
+                Path record = h.failed.resolve("secret.sql.error.json");
+                await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(record));
+                assertThat(Files.readString(record)).contains("permission denied: the service's user cannot read secret.sql",
+                        "readable by the service's group");
+                assertThat(Files.readString(tmp.resolve("unprivileged.log"))).doesNotContain("Failed delivery for");
+            } finally {
+                p.destroy();
+                p.waitFor(60, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
+    void secretsInTheOutputUriAndFileNamesThatForgeLogLinesStayOutOfTheLog() throws Exception {
+        try (CourierHarness h = new CourierHarness(tmp.resolve("secrets"))) {
+            Map<String, String> env = new java.util.HashMap<>(CourierProcess.env(h));
+            env.put("COURIER_OUTPUT_URI", "sftp://someone@127.0.0.1:1/out?password=PW-NOT-FOR-LOGS&strictHostKeyChecking=no");
+            env.putAll(Map.of("UPGRADE_RETRY_ATTEMPTS", "1", "UPGRADE_RETRY_DELAY", "100", "UPGRADE_RETRY_MAX_DELAY", "500"));
+            Path log = tmp.resolve("secrets.log");
+            try (CourierProcess courier = CourierProcess.start(log, List.of(), env)) {
+                h.dropFile(TestDumps.plainSql(tmp.resolve("staging/evil\n01:02:03.004 INFO  courier      evil: DELIVERED.sql"), 5));
+                await().atMost(Duration.ofSeconds(60)).until(() -> Files.readString(log).contains("waiting at step downloaded"));
+                courier.terminate();
+            }
+            String text = Files.readString(log);
+            assertThat(text).contains("does not verify the SFTP server's host key", "password=***").doesNotContain("PW-NOT-FOR-LOGS");
+            assertThat(text.lines()).noneMatch(l -> l.startsWith("01:02:03.004"));
+            assertThat(text).contains("evil\\n01:02:03.004");
+        }
+    }
+
+    @Test
+    void aFailedDumpRetriedFromTheCommandLineIsDeliveredWithTheRequestItHad() throws Exception {
+        try (CourierHarness h = new CourierHarness(tmp.resolve("retry"))) {
+            Path blocker = Files.writeString(tmp.resolve("retry/blocker"), "a file where the output folder should be");
+            Map<String, String> env = new java.util.HashMap<>(CourierProcess.env(h));
+            env.putAll(Map.of("COURIER_OUTPUT_URI", "file:" + blocker.resolve("out"), "UPGRADE_TIMEOUT", "4",
+                    "UPGRADE_RETRY_ATTEMPTS", "1", "UPGRADE_RETRY_DELAY", "100", "UPGRADE_RETRY_MAX_DELAY", "500"));
+            Path log = tmp.resolve("retry.log");
+            try (CourierProcess first = CourierProcess.start(log, List.of(), env)) {
+                h.dropFile(TestDumps.plainSql(tmp.resolve("staging/again.sql"), 20));
+                await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(h.failed.resolve("again.sql.error.json")));
+                first.terminate();
+            }
+            Files.delete(blocker);
+            env.put("UPGRADE_TIMEOUT", "600");
+            Process retry = CourierProcess.start(tmp.resolve("retry-cli.log"), List.of("--retry", "again.sql"), env).process();
+            assertThat(retry.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(retry.exitValue()).isZero();
+            assertThat(Files.readString(tmp.resolve("retry-cli.log"))).contains("again.sql", "taken up again at step downloaded",
+                    "with request 10534");
+            try (CourierProcess second = CourierProcess.start(log, List.of(), env)) {
+                await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(blocker.resolve("out/upgraded_again.sql.zip")));
+                second.terminate();
+            }
+            assertThat(h.simulator.calls("create")).as("the request it had, not a new one").isEqualTo(1);
+            assertThat(h.failed.resolve("again.sql.error.json")).doesNotExist();
         }
     }
 

@@ -21,18 +21,18 @@ class NamingTest extends CourierTestSupport {
         Path first = TestDumps.plainSql(tmp.resolve("one/backup.sql"), 10);
         byte[] firstBytes = Files.readAllBytes(first);
         courier.dropFile(first);
-        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_backup.sql.notes.html")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_backup.sql.zip.notes.html")));
 
         Path second = TestDumps.plainSql(tmp.resolve("two/backup.sql"), 20);
         byte[] secondBytes = Files.readAllBytes(second);
         courier.dropFile(second);
-        Path later = courier.out.resolve("upgraded_backup-10535.sql");
-        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_backup-10535.sql.notes.html")));
+        Path later = courier.out.resolve("upgraded_backup-10535.sql.zip");
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_backup-10535.sql.zip.notes.html")));
 
-        assertThat(HttpsFlowTest.unzip(courier.out.resolve("upgraded_backup.sql")).get("dump.sql")).isEqualTo(firstBytes);
+        assertThat(HttpsFlowTest.unzip(courier.out.resolve("upgraded_backup.sql.zip")).get("dump.sql")).isEqualTo(firstBytes);
         assertThat(HttpsFlowTest.unzip(later).get("dump.sql")).isEqualTo(secondBytes);
-        assertThat(names(courier.out)).containsExactlyInAnyOrder("upgraded_backup.sql", "upgraded_backup.sql.notes.html",
-                "upgraded_backup-10535.sql", "upgraded_backup-10535.sql.notes.html");
+        assertThat(names(courier.out)).containsExactlyInAnyOrder("upgraded_backup.sql.zip", "upgraded_backup.sql.zip.notes.html",
+                "upgraded_backup-10535.sql.zip", "upgraded_backup-10535.sql.zip.notes.html");
     }
 
     @Test
@@ -81,7 +81,7 @@ class NamingTest extends CourierTestSupport {
         List<String> out = names(courier.out);
         assertThat(out).hasSize(4).allSatisfy(n -> assertThat(n.getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(255));
         List<String> archives = out.stream().filter(n -> !n.endsWith(".notes.html")).toList();
-        assertThat(archives).allSatisfy(n -> assertThat(n).startsWith("upgraded_").endsWith(".sql"));
+        assertThat(archives).allSatisfy(n -> assertThat(n).startsWith("upgraded_").endsWith(".sql.zip"));
         List<byte[]> delivered = archives.stream().map(n -> unzipDump(courier.out.resolve(n))).toList();
         assertThat(delivered).anySatisfy(d -> assertThat(d).isEqualTo(b240)).anySatisfy(d -> assertThat(d).isEqualTo(b250));
         assertThat(names(courier.drop)).containsOnly(".courier");
@@ -99,7 +99,7 @@ class NamingTest extends CourierTestSupport {
         Files.writeString(tmp.resolve("staging/no-dump.sql"), "hello");
         courier.dropFile(tmp.resolve("staging/no-dump.sql"));
 
-        Path delivered = elsewhere.resolve("out/upgraded_kept.sql");
+        Path delivered = elsewhere.resolve("out/upgraded_kept.sql.zip");
         await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(delivered));
         assertThat(HttpsFlowTest.unzip(delivered).get("dump.sql")).isEqualTo(goodBytes);
         Path record = elsewhere.resolve("failed/no-dump.sql.error.json");
@@ -107,7 +107,7 @@ class NamingTest extends CourierTestSupport {
         assertThat(elsewhere.resolve("failed/no-dump.sql")).hasContent("hello");
         await().atMost(Duration.ofSeconds(10)).until(() -> courier.store()
                 .queryForList("select step from dumps order by file_name", String.class).equals(List.of("delivered", "failed")));
-        assertThat(names(elsewhere.resolve("out"))).containsExactlyInAnyOrder("upgraded_kept.sql", "upgraded_kept.sql.notes.html");
+        assertThat(names(elsewhere.resolve("out"))).containsExactlyInAnyOrder("upgraded_kept.sql.zip", "upgraded_kept.sql.zip.notes.html");
     }
 
     static List<String> names(Path dir) throws Exception {

@@ -27,12 +27,12 @@ class PlatformFaultTest extends CourierTestSupport {
         Path dump = TestDumps.plainSql(tmp.resolve("staging/bumpy.sql"), 20);
         courier.dropFile(dump);
 
-        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(courier.out.resolve("upgraded_bumpy.sql")));
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(courier.out.resolve("upgraded_bumpy.sql.zip")));
         assertThat(courier.simulator.calls("create")).isEqualTo(3);
         assertThat(courier.simulator.calls("upload")).isEqualTo(2);
         assertThat(courier.simulator.calls("process")).isEqualTo(2);
         assertThat(courier.simulator.createdFor("bumpy.sql")).as("retries never create a second request").isEqualTo(1);
-        assertThat(courier.failed).doesNotExist();
+        assertThat(courier.failed).isEmptyDirectory();
     }
 
     @Test
@@ -94,7 +94,7 @@ class PlatformFaultTest extends CourierTestSupport {
         courier.simulator.inject("status", 2, 200, "application/json",
                 "{\"failures\": [], \"request\": {\"state\": \"reticulating\", \"customer_message\": null}}");
         courier.simulator.release("process");
-        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_new.sql")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_new.sql.zip")));
         assertThat(courier.simulator.calls("status")).isGreaterThanOrEqualTo(3);
     }
 
@@ -123,7 +123,7 @@ class PlatformFaultTest extends CourierTestSupport {
         assertThat(r.get("step").asText()).isEqualTo("download");
         assertThat(r.get("error").asText()).contains("HTTP 404");
         assertThat(r.get("request_id").asLong()).isEqualTo(10534);
-        assertThat(courier.out).doesNotExist();
+        assertThat(courier.out).isEmptyDirectory();
         assertThat(courier.failed.resolve("lost.sql")).exists();
     }
 

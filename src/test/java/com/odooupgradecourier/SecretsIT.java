@@ -36,10 +36,10 @@ class SecretsIT {
                 h.simulator.inject("status", 1, 503, "text/html", "<html>busy</html>");
                 h.simulator.inject("download", 1, 404, "text/html", "<html>not yet</html>");
                 h.dropFile(TestDumps.plainSql(tmp.resolve("staging/ok.sql"), 50));
-                await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(h.out.resolve("upgraded_ok.sql")));
+                await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(h.out.resolve("upgraded_ok.sql.zip")));
 
                 h.dropFile(TestDumps.customFormat(tmp.resolve("staging/big.dump"), 2 * 1024 * 1024));
-                await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(h.out.resolve("upgraded_big.dump")));
+                await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(h.out.resolve("upgraded_big.dump.zip")));
 
                 h.simulator.inject("process", 1, 200, "application/json",
                         "{\"failures\": [{\"reason\": \"DATABASE:BROKEN\", \"message\": \"cannot restore\"}]}");

@@ -83,7 +83,7 @@ class ServiceTest extends CourierTestSupport {
         assertThat(good.get("request_id").asLong()).isEqualTo(10534);
         assertThat(good.get("target").asText()).isEqualTo("17.0");
         assertThat(good.get("aim").asText()).isEqualTo("test");
-        assertThat(good.get("archive").asText()).endsWith("upgraded_good.sql");
+        assertThat(good.get("archive").asText()).endsWith("upgraded_good.sql.zip");
         JsonNode bad = JSON.readTree(events.resolve("bad.sql.json").toFile());
         assertThat(bad.get("outcome").asText()).isEqualTo("failed");
         assertThat(bad.get("error").asText()).contains("not a database dump");
@@ -99,8 +99,8 @@ class ServiceTest extends CourierTestSupport {
         Files.writeString(courier.drop.resolve("client-c.sql.properties"), "contract = M123456-abcdef\ncolour = blue\n");
         courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/client-c.sql"), 7));
 
-        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_client-a.sql"))
-                && Files.exists(courier.out.resolve("upgraded_client-b.sql")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_client-a.sql.zip"))
+                && Files.exists(courier.out.resolve("upgraded_client-b.sql.zip")));
         List<Long> ids = courier.store().queryForList("select request_id from dumps where file_name like 'client-_.sql' "
                 + "and request_id is not null order by file_name", Long.class);
         assertThat(courier.simulator.createdWith(ids.get(0))).containsEntry("contract", "M-CLIENT-A").containsEntry("target", "16.0");
@@ -120,7 +120,7 @@ class ServiceTest extends CourierTestSupport {
         Tools.require("chromium");
         courier = new CourierHarness(tmp).start();
         courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/shown <b>.sql"), 5));
-        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_shown <b>.sql")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_shown <b>.sql.zip")));
         String dom = Tools.run("chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--user-data-dir=" + Files.createDirectories(tmp.resolve("chromium")), "--dump-dom", courier.http() + "/");

@@ -40,7 +40,7 @@ class SftpTransferTest extends CourierTestSupport {
         }
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key))).isEqualTo("rw-------");
 
-        Path delivered = courier.out.resolve("upgraded_big.dump");
+        Path delivered = courier.out.resolve("upgraded_big.dump.zip");
         await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(delivered));
         assertThat(HttpsFlowTest.unzip(delivered).get("dump.sql")).isEqualTo(original);
         assertThat(courier.simulator.calls("upload")).as("not over HTTPS").isZero();
@@ -57,7 +57,7 @@ class SftpTransferTest extends CourierTestSupport {
         byte[] original = Files.readAllBytes(dump);
         courier.dropFile(dump);
 
-        Path delivered = courier.out.resolve("upgraded_flaky.dump");
+        Path delivered = courier.out.resolve("upgraded_flaky.dump.zip");
         await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(delivered));
         assertThat(HttpsFlowTest.unzip(delivered).get("dump.sql")).as("the stored file is identical").isEqualTo(original);
         assertThat(courier.simulator.sftpServer().bytesWritten()).as("about the file size, not twice")
@@ -72,7 +72,7 @@ class SftpTransferTest extends CourierTestSupport {
         byte[] original = Files.readAllBytes(dump);
         courier.dropFile(dump);
 
-        Path delivered = courier.out.resolve("upgraded_dl.dump");
+        Path delivered = courier.out.resolve("upgraded_dl.dump.zip");
         await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(delivered));
         assertThat(HttpsFlowTest.unzip(delivered).get("dump.sql")).isEqualTo(original);
         assertThat(courier.simulator.archiveBytesServed()).as("resumed with Range, not downloaded twice")
@@ -87,7 +87,7 @@ class SftpTransferTest extends CourierTestSupport {
         byte[] original = Files.readAllBytes(dump);
         courier.dropFile(dump);
 
-        Path delivered = courier.out.resolve("upgraded_sdl.dump");
+        Path delivered = courier.out.resolve("upgraded_sdl.dump.zip");
         await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(delivered));
         assertThat(HttpsFlowTest.unzip(delivered).get("dump.sql")).isEqualTo(original);
         // the server counts what it read from disk, read-ahead included: about the size, not twice
@@ -102,12 +102,12 @@ class SftpTransferTest extends CourierTestSupport {
         byte[] original = Files.readAllBytes(dump);
         courier.dropFile(dump);
 
-        Path delivered = target.root.resolve("upgraded/upgraded_remote.sql");
-        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(target.root.resolve("upgraded/upgraded_remote.sql.notes.html")));
+        Path delivered = target.root.resolve("upgraded/upgraded_remote.sql.zip");
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(target.root.resolve("upgraded/upgraded_remote.sql.zip.notes.html")));
         assertThat(HttpsFlowTest.unzip(delivered).get("dump.sql")).isEqualTo(original);
         try (Stream<Path> files = Files.list(target.root.resolve("upgraded"))) {
             assertThat(files.map(p -> p.getFileName().toString())).as("no temporary name left")
-                    .containsExactlyInAnyOrder("upgraded_remote.sql", "upgraded_remote.sql.notes.html");
+                    .containsExactlyInAnyOrder("upgraded_remote.sql.zip", "upgraded_remote.sql.zip.notes.html");
         }
     }
 
@@ -124,7 +124,7 @@ class SftpTransferTest extends CourierTestSupport {
         JsonNode r = JSON.readTree(record.toFile());
         assertThat(r.get("step").asText()).isEqualTo("deliver");
         assertThat(r.get("error").asText()).containsIgnoringCase("hostkey");
-        assertThat(target.root.resolve("upgraded/upgraded_guarded.sql")).doesNotExist();
+        assertThat(target.root.resolve("upgraded/upgraded_guarded.sql.zip")).doesNotExist();
         try (Stream<Path> local = Files.list(courier.data.resolve("downloads"))) {
             assertThat(local.map(p -> p.getFileName().toString())).anyMatch(n -> n.endsWith(".archive"));
         }

@@ -11,6 +11,11 @@ public final class TestDumps {
     private TestDumps() {
     }
 
+    /** The name an upgraded archive of {@code dumpName} is delivered under: the platform's archive is a zip, and says so. */
+    public static String delivered(String dumpName) {
+        return "upgraded_" + dumpName + (dumpName.endsWith(".zip") ? "" : ".zip");
+    }
+
     /** A plain SQL dump as pg_dump writes it, with {@code rows} rows of data. */
     public static Path plainSql(Path file, int rows) throws IOException {
         StringBuilder sb = new StringBuilder("--\n-- PostgreSQL database dump\n--\n\nSET statement_timeout = 0;\n"

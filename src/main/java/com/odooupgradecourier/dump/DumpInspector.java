@@ -34,6 +34,14 @@ public class DumpInspector {
      */
     public void inspect(Exchange exchange) throws BadDumpException, IOException {
         Path file = Path.of(exchange.getProperty("dumpPath", String.class));
+        if (Files.isSymbolicLink(file) || !Files.isRegularFile(file)) {
+            // a link could name any file the service may read (another customer's dump, its own keys)
+            throw new BadDumpException("not a plain file (a link or a special file): it is not read. Drop the dump itself.");
+        }
+        if (!Files.isReadable(file)) {
+            throw new BadDumpException("permission denied: the service's user cannot read " + exchange.getProperty("fileName")
+                    + " — make it readable by the service's group (courier), e.g. chmod g+r, and drop it again.");
+        }
         long size = Files.size(file);
         if (size == 0) {
             throw new BadDumpException("empty file: it holds 0 bytes. Drop a complete database dump: " + ACCEPTED + ".");

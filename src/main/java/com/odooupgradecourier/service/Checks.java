@@ -15,10 +15,13 @@ public final class Checks {
 
     public static final class StoreCheck extends AbstractHealthCheck {
         private final DataSource store;
+        private final Path sqliteFile;
 
-        public StoreCheck(DataSource store) {
+        /** @param sqliteFile the SQLite store's file, or null for PostgreSQL */
+        public StoreCheck(DataSource store, Path sqliteFile) {
             super("courier", "store");
             this.store = store;
+            this.sqliteFile = sqliteFile;
             setEnabled(true);
         }
 
@@ -29,14 +32,16 @@ public final class Checks {
 
         @Override
         protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
-            try (Connection c = store.getConnection()) {
-                if (c.isValid(5)) {
-                    builder.up();
-                } else {
-                    builder.message("the store does not answer").down();
-                }
+            if (sqliteFile != null && !Files.isRegularFile(sqliteFile)) {
+                builder.message("the store's file (courier.db in courier.data-dir) is gone").down();
+                return;
+            }
+            // for real: the table of dumps answers a query
+            try (Connection c = store.getConnection(); var rs = c.createStatement().executeQuery("select count(*) from dumps where 1 = 0")) {
+                rs.next();
+                builder.up();
             } catch (Exception e) {
-                builder.message("the store is not available: " + e.getMessage()).error(e).down();
+                builder.message("the store is not available: " + e.getMessage()).down();
             }
         }
     }
@@ -59,7 +64,7 @@ public final class Checks {
             if (Files.isDirectory(drop) && Files.isReadable(drop) && Files.isWritable(drop)) {
                 builder.detail("path", drop.toString()).up();
             } else {
-                builder.message("the drop folder " + drop + " is missing or not readable and writable").down();
+                builder.message("the drop folder (courier.drop-dir) is missing or not readable and writable").down();
             }
         }
     }

@@ -49,6 +49,6 @@ public class Notifications {
     }
 
     private String render(Exchange exchange, Map<String, Object> event) throws JsonProcessingException {
-        return Secrets.mask(json.writeValueAsString(event), exchange.getProperty("requestKey", String.class));
+        return json.writeValueAsString(Secrets.maskAll(event, exchange.getProperty("requestKey", String.class)));
     }
 }

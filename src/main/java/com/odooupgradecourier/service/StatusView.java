@@ -1,27 +1,44 @@
 package com.odooupgradecourier.service;
 
+import com.odooupgradecourier.store.Step;
 import com.odooupgradecourier.support.Secrets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import org.apache.camel.Body;
+import javax.sql.DataSource;
+import org.apache.camel.Header;
 
 /**
- * What the status API and page show of each dump: its step, the platform's state and times, transfer
- * progress, customer_message and the masked status URL. Never the key.
+ * What the status API and page show of the newest dumps (200 at most, optionally of one step): step, request
+ * id, the platform's state and times, size, transfer progress, customer_message, why a dump waits and when it
+ * is tried next, what to do about a failed one. Never the key, and no link to a platform URL (those carry it).
  */
 public class StatusView {
+    static final int NEWEST = 200;
+    private final DataSource store;
     private final Progress progress;
+    private final HttpAccess access;
 
-    public StatusView(Progress progress) {
+    public StatusView(DataSource store, Progress progress, HttpAccess access) {
+        this.store = store;
         this.progress = progress;
+        this.access = access;
     }
 
-    public List<Map<String, Object>> requests(@Body List<Map<String, Object>> rows) {
+    /** {@code GET /requests[?step=…]}: the newest dumps as JSON-ready maps. */
+    public List<Map<String, Object>> requests(@Header("step") String step) throws Exception {
         List<Map<String, Object>> out = new ArrayList<>();
-        for (Map<String, Object> row : rows) {
+        for (Map<String, Object> row : rows(step)) {
             Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", row.get("id"));
             m.put("dump", row.get("file_name"));
             m.put("size", row.get("size"));
             m.put("sha256", row.get("sha256"));
@@ -38,12 +55,43 @@ public class StatusView {
             m.put("last_error", row.get("last_error"));
             m.put("waiting", waiting(row));
             m.put("next_attempt_at", row.get("next_attempt_at") == null || isFinal(row) ? null : time((Number) row.get("next_attempt_at")));
+            m.put("what_to_do", row.get("what_to_do"));
+            m.put("delivered_to", row.get("delivered_to"));
             m.put("attempts", row.get("attempts"));
-            m.put("received_at", String.valueOf(row.get("created_at")));
+            m.put("received_at", row.get("received_millis") instanceof Number n ? time(n) : String.valueOf(row.get("created_at")));
             m.put("updated_at", String.valueOf(row.get("updated_at")));
             out.add(m);
         }
         return out;
+    }
+
+    private List<Map<String, Object>> rows(String step) throws Exception {
+        String filter;
+        try {
+            filter = step == null || step.isBlank() ? null : Step.of(step).id();
+        } catch (IllegalArgumentException e) {
+            return List.of();
+        }
+        try (Connection c = store.getConnection();
+             PreparedStatement s = c.prepareStatement("select * from dumps" + (filter == null ? "" : " where step = ?")
+                     + " order by coalesce(received_millis, 0) desc, id desc")) {
+            if (filter != null) {
+                s.setString(1, filter);
+            }
+            s.setMaxRows(NEWEST);
+            try (ResultSet rs = s.executeQuery()) {
+                ResultSetMetaData md = rs.getMetaData();
+                List<Map<String, Object>> rows = new ArrayList<>();
+                while (rs.next()) {
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    for (int i = 1; i <= md.getColumnCount(); i++) {
+                        row.put(md.getColumnLabel(i).toLowerCase(Locale.ROOT), rs.getObject(i));
+                    }
+                    rows.add(row);
+                }
+                return rows;
+            }
+        }
     }
 
     /** A dump parked after a fault that may pass: "waiting: <last error>, next attempt at <time>"; otherwise null. */
@@ -60,48 +108,72 @@ public class StatusView {
     }
 
     private static String time(Number millis) {
-        return java.time.Instant.ofEpochMilli(millis.longValue()).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+        return Instant.ofEpochMilli(millis.longValue()).truncatedTo(ChronoUnit.SECONDS).toString();
     }
 
-    /** The same table as a small HTML page that refreshes itself (no JavaScript). */
-    public String page(@Body List<Map<String, Object>> rows) {
+    /** The same as a small HTML page that refreshes itself (no JavaScript); a failed dump has a retry button. */
+    public String page(@Header("step") String step) throws Exception {
+        List<Map<String, Object>> rows = requests(step);
         StringBuilder h = new StringBuilder("""
                 <!DOCTYPE html>
-                <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
+                <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="10">
                 <title>Odoo Upgrade Courier</title>
                 <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}
-                td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}th{background:#eee}
-                .failed{background:#fdd}.delivered{background:#dfd}</style></head><body>
+                td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}th{background:#eee}
+                .failed{background:#fdd}.delivered{background:#dfd}.waiting{background:#ffd}nav a{margin-right:.6em}</style></head><body>
                 <h1>Odoo Upgrade Courier</h1>
-                <p>Dumps and their upgrade requests, newest first. This page refreshes every 5 seconds;
-                the same data as JSON: <a href="requests">/requests</a>.</p>
-                <table id="requests"><thead><tr><th>Dump</th><th>Request</th><th>Step</th><th>Platform state</th>
-                <th>Elapsed / estimated</th><th>Transfer</th><th>Message</th></tr></thead><tbody>
+                <p>The newest dumps (200 at most), newest first; this page refreshes every 10 seconds. The same as JSON:
+                <a href="requests">/requests</a>.</p>
                 """);
-        for (Map<String, Object> r : requests(rows)) {
+        h.append("<nav>Step: <a href=\"./\">all</a>");
+        for (Step s : Step.values()) {
+            h.append("<a href=\"?step=").append(s.id()).append("\">").append(s.id()).append("</a>");
+        }
+        h.append("</nav>\n");
+        if (!access.rule().isEmpty()) {
+            h.append("<p id=\"actions\">").append(esc(access.rule())).append("</p>\n");
+        }
+        h.append("""
+                <table id="requests"><thead><tr><th>Dump</th><th>Received</th><th>Updated</th><th>Size</th><th>Request</th>
+                <th>Step</th><th>Platform state</th><th>Elapsed / estimated</th><th>Transfer</th><th>Message</th><th>What to do</th>
+                <th></th></tr></thead><tbody>
+                """);
+        for (Map<String, Object> r : rows) {
             @SuppressWarnings("unchecked")
             Map<String, Object> t = (Map<String, Object>) r.get("transfer");
             String transfer = t.isEmpty() ? "" : t.get("direction") + " " + t.get("percent") + "%";
-            String message = r.get("customer_message") != null ? String.valueOf(r.get("customer_message"))
-                    : r.get("waiting") != null ? String.valueOf(r.get("waiting"))
+            String message = r.get("waiting") != null ? String.valueOf(r.get("waiting"))
+                    : r.get("customer_message") != null ? String.valueOf(r.get("customer_message"))
                     : r.get("last_error") != null ? String.valueOf(r.get("last_error")) : "";
-            h.append("<tr class=\"").append(esc(r.get("step"))).append("\"><td>").append(esc(r.get("dump")))
-                    .append("</td><td>").append(r.get("status_url") == null ? esc(r.get("request_id"))
-                            : "<a href=\"" + esc(r.get("status_url")) + "\">" + esc(r.get("request_id")) + "</a>")
+            String css = r.get("waiting") != null ? "waiting" : String.valueOf(r.get("step"));
+            h.append("<tr class=\"").append(esc(css)).append("\"><td>").append(esc(r.get("dump")))
+                    .append("</td><td>").append(esc(r.get("received_at"))).append("</td><td>").append(esc(r.get("updated_at")))
+                    .append("</td><td>").append(esc(size(r.get("size")))).append("</td><td>").append(esc(r.get("request_id")))
                     .append("</td><td>").append(esc(r.get("step"))).append("</td><td>").append(esc(r.get("state")))
                     .append("</td><td>").append(esc(r.get("elapsed"))).append(" / ").append(esc(r.get("estimated_time")))
-                    .append("</td><td>").append(esc(transfer)).append("</td><td>").append(esc(message)).append("</td></tr>\n");
+                    .append("</td><td>").append(esc(transfer)).append("</td><td>").append(esc(message))
+                    .append("</td><td>").append(esc(r.get("what_to_do"))).append("</td><td>");
+            if ("failed".equals(r.get("step")) && access.buttons()) {
+                h.append("<form method=\"post\" action=\"requests/").append(esc(r.get("id")))
+                        .append("/retry\"><button type=\"submit\">Retry</button></form>");
+            }
+            h.append("</td></tr>\n");
         }
         if (rows.isEmpty()) {
-            h.append("<tr><td colspan=\"7\">Nothing yet: drop a database dump into the drop folder.</td></tr>\n");
+            h.append("<tr><td colspan=\"12\">Nothing yet: drop a database dump into the drop folder.</td></tr>\n");
         }
         return h.append("</tbody></table></body></html>\n").toString();
+    }
+
+    private static String size(Object bytes) {
+        return bytes instanceof Number n ? Progress.human(n.longValue()) : "";
     }
 
     private static String esc(Object o) {
         if (o == null) {
             return "";
         }
-        return String.valueOf(o).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+        return String.valueOf(o).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;")
+                .replace("'", "&#39;");
     }
 }

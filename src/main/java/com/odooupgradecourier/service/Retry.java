@@ -1,0 +1,71 @@
+package com.odooupgradecourier.service;
+
+import com.odooupgradecourier.store.Dumps;
+import com.odooupgradecourier.store.Step;
+import com.odooupgradecourier.store.Store;
+import com.odooupgradecourier.support.Custody;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+import javax.sql.DataSource;
+import org.apache.camel.Header;
+
+/**
+ * A failed dump taken up again ({@code POST /requests/{id}/retry}, {@code --retry DUMP}): its file comes back
+ * from the failed folder into custody, its error record goes, and it returns to the step it failed at, with its
+ * platform request when it has one (a download that failed after {@code done} is downloaded, not created again).
+ */
+public class Retry {
+    private final Dumps dumps;
+    private final Custody custody;
+
+    public Retry(Dumps dumps, Custody custody) {
+        this.dumps = dumps;
+        this.custody = custody;
+    }
+
+    /** Retries the dump with this id (or the newest failed one with this file name). */
+    public Map<String, Object> retry(@Header("id") String idOrName) throws Exception {
+        Map<String, Object> row = idOrName == null ? null : dumps.find(idOrName.trim());
+        if (row == null) {
+            throw new HttpAccess.Refused(404, "no dump with the id or name " + idOrName);
+        }
+        String id = (String) row.get("id");
+        String name = (String) row.get("file_name");
+        if (!"failed".equals(row.get("step"))) {
+            throw new HttpAccess.Refused(409, name + " is not failed (it is at step " + row.get("step") + "): nothing to retry");
+        }
+        String path = custody.takeBack(id, name, (String) row.get("path"));
+        Step step = dumps.retry(id, name, (String) row.get("failed_step"), path);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("id", id);
+        out.put("dump", name);
+        out.put("request_id", row.get("request_id"));
+        out.put("step", step.id());
+        return out;
+    }
+
+    /** {@code --retry DUMP}: the same, from the command line, on the store the settings name. */
+    public static int fromCommandLine(Path settingsFile, String idOrName, Function<Path, Function<String, String>> settings) {
+        try {
+            Function<String, String> s = settings.apply(settingsFile);
+            Path dataDir = Path.of(orElse(s.apply("courier.data-dir"), "data")).toAbsolutePath();
+            DataSource store = Store.open(orElse(s.apply("courier.store.url"), ""), orElse(s.apply("courier.store.user"), ""),
+                    orElse(s.apply("courier.store.password"), ""), dataDir);
+            Dumps dumps = new Dumps(store, "retry", 1, 1, 1, 0, 1, 1, System::currentTimeMillis);
+            Map<String, Object> done = new Retry(dumps, new Custody(dataDir)).retry(idOrName);
+            System.out.println(done.get("dump") + " (" + done.get("id") + "): taken up again at step " + done.get("step")
+                    + (done.get("request_id") == null ? "" : " with request " + done.get("request_id"))
+                    + "; a running courier goes on with it at once, a stopped one when it starts.");
+            return 0;
+        } catch (Exception e) {
+            System.err.println("--retry " + idOrName + ": " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private static String orElse(String value, String fallback) {
+        return value == null ? fallback : value;
+    }
+}
