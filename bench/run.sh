@@ -70,7 +70,7 @@ courier_run() {
       COURIER_DATA_DIR="$dir/data" COURIER_MAX_PARALLEL_TRANSFERS=2 COURIER_KEEP_DUMPS=delete "$@" \
       java -Xmx$XMX -jar "$JAR" >"$dir/log" 2>&1 ) &
   local pid=$!; PIDS+=($pid)
-  for _ in $(seq 1 120); do grep -qs 'Started intake' "$dir/log" && break; sleep 0.5; done
+  for _ in $(seq 1 120); do grep -qs 'Odoo Upgrade Courier ready' "$dir/log" && break; sleep 0.5; done
   local count=1; [ -d "$file" ] && count=$(ls "$file" | wc -l)
   DROP_MS=$(now_ms)
   if [ -d "$file" ]; then mv "$file"/* "$dir/drop/"; else mv "$file" "$dir/drop/"; fi
