@@ -310,6 +310,10 @@ public final class CourierMain {
             context.getRegistry().bind("store", store);
             Dumps dumps = dumps(pc, store);
             context.getRegistry().bind("dumps", dumps);
+            int sealed = dumps.sealAll();
+            if (sealed > 0) {
+                LOG.info("{} request key(s) and URL(s) kept as they came are encrypted now (courier.store.secret)", sealed);
+            }
             // what was in flight when the service last stopped is taken up again by the queue, like anything due
             dumps.recover(Path.of(paths.apply("courier.drop-dir")).resolve(".courier"), dataDir.resolve("dumps").toAbsolutePath());
         } catch (Exception e) {
@@ -360,7 +364,8 @@ public final class CourierMain {
             defaults.put(key, pc.resolveProperty("upgrade." + key).orElse(""));
         }
         context.getRegistry().bind("dumpSettings", new DumpSettings(defaults,
-                Long.parseLong(pc.resolveProperty("courier.settle-timeout").orElse("30000").trim())));
+                Long.parseLong(pc.resolveProperty("courier.settle-timeout").orElse("30000").trim()),
+                context.getRegistry().lookupByNameAndType("store", DataSource.class)));
         context.getRegistry().bind("notifications", new Notifications(output));
         context.getRegistry().bind("storeCheck", new Checks.StoreCheck(context.getRegistry().lookupByNameAndType("store", DataSource.class),
                 pc.resolveProperty("courier.store.url").filter(u -> !u.isBlank()).isPresent() ? null : dataDir.resolve("courier.db")));
@@ -380,9 +385,18 @@ public final class CourierMain {
         String node = pc.resolveProperty("courier.cluster.node-id").filter(s -> !s.isBlank())
                 .orElseGet(() -> hostName() + ":" + pc.resolveProperty("courier.http-port").orElse("8080"));
         KeyCipher keys = KeyCipher.of(pc.resolveProperty("courier.store.secret").orElse(""));
-        if (keys == KeyCipher.NONE && hasSealedKeys(store)) {
+        String sealed = aSealedKey(store);
+        if (sealed != null && keys == KeyCipher.NONE) {
             throw new IllegalStateException("the store holds encrypted request keys: set courier.store.secret "
                     + "(COURIER_STORE_SECRET) to the value they were written with");
+        }
+        if (sealed != null) {
+            try {
+                keys.open(sealed);
+            } catch (IllegalStateException e) {
+                throw new IllegalStateException("courier.store.secret does not open the request keys in the store: "
+                        + "set it to the value they were written with");
+            }
         }
         return new Dumps(store, node, leaseMillis, seconds(pc, "upgrade.poll-interval", "60") * 1000,
                 Long.parseLong(pc.resolveProperty("upgrade.retry.delay").orElse("2000").trim()),
@@ -391,10 +405,11 @@ public final class CourierMain {
                 seconds(pc, "upgrade.timeout", "604800") * 1000, System::currentTimeMillis, keys);
     }
 
-    private static boolean hasSealedKeys(DataSource store) {
+    /** One request key the store holds encrypted (a dump not yet delivered), or null. */
+    private static String aSealedKey(DataSource store) {
         try (var c = store.getConnection(); var rs = c.createStatement().executeQuery(
-                "select count(*) from dumps where request_key like 'aesgcm:%' and step not in ('delivered', 'failed')")) {
-            return rs.next() && rs.getInt(1) > 0;
+                "select request_key from dumps where request_key like 'aesgcm:%' and step <> 'delivered'")) {
+            return rs.next() ? rs.getString(1) : null;
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException("the store cannot be read: " + e.getMessage(), e);
         }

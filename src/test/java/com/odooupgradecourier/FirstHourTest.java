@@ -159,6 +159,10 @@ class FirstHourTest extends CourierTestSupport {
         await().atMost(Duration.ofSeconds(30)).until(() -> courier.simulator.calls("process") > 0);
         String stored = courier.store().queryForObject("select request_key from dumps", String.class);
         assertThat(stored).startsWith("aesgcm:").doesNotContain(courier.simulator.keys().get(0));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "processing".equals(courier.store().queryForObject("select step from dumps", String.class))
+                && courier.store().queryForObject("select status_url from dumps", String.class) != null);
+        assertThat(courier.store().queryForObject("select status_url from dumps", String.class)).as("the URL holds the key too")
+                .startsWith("aesgcm:");
         courier.stopCourier();
 
         CourierHarness without = new CourierHarness(Files.createDirectories(tmp.resolve("again")));
@@ -171,8 +175,77 @@ class FirstHourTest extends CourierTestSupport {
         } finally {
             without.close();
         }
+        CourierHarness wrong = new CourierHarness(Files.createDirectories(tmp.resolve("wrong")));
+        try {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new CourierMain(false, java.util.Map.of(
+                    "courier.data-dir", courier.data.toString(), "courier.drop-dir", courier.drop.toString(),
+                    "courier.store.secret", "not-the-secret", "upgrade.api-url", courier.simulator.apiUrl(), "upgrade.contract", "x",
+                    "upgrade.email", "a@b.c", "courier.http-port", String.valueOf(CourierHarness.freePort()))).start())
+                    .hasStackTraceContaining("does not open the request keys");
+        } finally {
+            wrong.close();
+        }
         courier.start();
         await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_sealed.sql.zip")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> "delivered".equals(courier.store().queryForObject("select step from dumps", String.class)));
+        assertThat(courier.store().queryForMap("select request_key, status_url, download_url, notes_url from dumps").values())
+                .as("a delivered request's key is kept no longer").containsOnlyNulls();
+    }
+
+    @Test
+    void aRetryOfACopyWhoseTwinIsInFlightIsRefusedAndTouchesNothing() throws Exception {
+        courier = new CourierHarness(tmp, com.odooupgradecourier.simulator.SimulatorConfig.defaults()
+                .timings(Duration.ofMinutes(10), Duration.ofMinutes(10))).start();
+        Path first = TestDumps.plainSql(tmp.resolve("staging/twin.sql"), 20);
+        courier.dropFile(Files.copy(first, tmp.resolve("staging/copy.sql")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> courier.simulator.calls("process") > 0);
+        courier.dropFile(first);
+        awaitRecord("twin.sql");
+        String id = courier.store().queryForObject("select id from dumps where file_name = 'twin.sql'", String.class);
+        HttpResponse<String> refused = post("/requests/" + id + "/retry", null, null);
+        assertThat(refused.statusCode()).isEqualTo(409);
+        assertThat(refused.body()).contains("in flight as copy.sql");
+        assertThat(courier.failed.resolve("twin.sql")).exists();
+        assertThat(courier.failed.resolve("twin.sql.error.json")).exists();
+        assertThat(courier.store().queryForObject("select step from dumps where id = ?", String.class, id)).isEqualTo("failed");
+
+        Files.delete(courier.failed.resolve("twin.sql"));
+        HttpResponse<String> gone = post("/requests/" + id + "/retry", null, null);
+        assertThat(gone.statusCode()).isEqualTo(410);
+        assertThat(gone.body()).contains("drop the dump again");
+        assertThat(get("/").body()).doesNotContain("requests/" + id + "/retry");
+    }
+
+    @Test
+    void aRetryAfterTheSettingsWereCorrectedReadsThemAgain() throws Exception {
+        courier = new CourierHarness(tmp).start();
+        Files.writeString(courier.drop.resolve("fixme.sql.properties"), "target = 5.0\n");
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/fixme.sql"), 5));
+        JsonNode r = awaitRecord("fixme.sql");
+        assertThat(r.at("/failures/0/reason").asText()).isEqualTo("TARGET:INVALID");
+        assertThat(r.get("what_to_do").asText()).contains("retry the dump");
+        Files.writeString(courier.failed.resolve("fixme.sql.properties"), "target = 16.0\n");
+        String id = courier.store().queryForObject("select id from dumps", String.class);
+        assertThat(post("/requests/" + id + "/retry", null, null).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_fixme.sql.zip")));
+        long request = courier.store().queryForObject("select request_id from dumps", Long.class);
+        assertThat(courier.simulator.createdWith(request)).containsEntry("target", "16.0");
+    }
+
+    @Test
+    void aSettingsFileDroppedBeforeItsDumpWaitsForItHoweverLongTheCopyTakes() throws Exception {
+        courier = new CourierHarness(tmp, CourierHarness.fastSimulator().contract("M-CLIENT-Z"))
+                .with("courier.settle-timeout", "3000").start();
+        Files.writeString(courier.drop.resolve("slow.sql.properties"), "contract = M-CLIENT-Z\n");
+        Path partial = courier.drop.resolve(".slow.sql.part");
+        Files.copy(TestDumps.plainSql(tmp.resolve("staging/slow.sql"), 30), partial);
+        // the copy takes longer than the settle timeout: the settings file waits
+        await().during(Duration.ofSeconds(9)).atMost(Duration.ofSeconds(12))
+                .until(() -> Files.exists(courier.drop.resolve("slow.sql.properties")));
+        Files.move(partial, courier.drop.resolve("slow.sql"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_slow.sql.zip")));
+        long request = courier.store().queryForObject("select request_id from dumps", Long.class);
+        assertThat(courier.simulator.createdWith(request)).containsEntry("contract", "M-CLIENT-Z");
     }
 
     private HttpResponse<String> get(String path) throws Exception {

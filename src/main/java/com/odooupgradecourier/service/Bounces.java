@@ -5,11 +5,7 @@ import com.odooupgradecourier.support.Custody;
 import com.odooupgradecourier.support.ErrorRecords;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
-import java.util.LinkedHashMap;
-import java.util.Locale;
+import java.util.List;
 import java.util.Map;
 import javax.sql.DataSource;
 import org.apache.camel.CamelContext;
@@ -46,22 +42,12 @@ public class Bounces {
 
     /** Finishes the unfinished bounces (a few at a time). */
     public void finish() throws Exception {
-        try (Connection c = store.getConnection();
-             PreparedStatement s = c.prepareStatement("select * from dumps where step = 'failed' and (path like ? or path like ?)")) {
-            s.setString(1, custody.dumpsDir() + "/%");
-            s.setString(2, staging + "/%");
-            s.setMaxRows(20);
-            try (ResultSet rs = s.executeQuery()) {
-                ResultSetMetaData md = rs.getMetaData();
-                while (rs.next()) {
-                    Map<String, Object> row = new LinkedHashMap<>();
-                    for (int i = 1; i <= md.getColumnCount(); i++) {
-                        row.put(md.getColumnLabel(i).toLowerCase(Locale.ROOT), rs.getObject(i));
-                    }
-                    finish(row);
-                }
-            }
+        List<Map<String, Object>> unfinished;
+        try (Connection c = store.getConnection()) {
+            unfinished = Dumps.query(c, "select * from dumps where step = 'failed' and (path like ? or path like ?)", 20,
+                    custody.dumpsDir() + "/%", staging + "/%");
         }
+        unfinished.forEach(this::finish);
     }
 
     private void finish(Map<String, Object> row) {

@@ -27,31 +27,55 @@ public class DumpSettings {
     private static final java.util.regex.Pattern SETTING_NAME = java.util.regex.Pattern.compile("[a-z][a-z0-9]{0,20}([._-][a-z0-9]{1,20}){0,3}");
     private final Map<String, String> defaults;
 
+    /** How long a settings file dropped before its dump waits for it. */
+    static final long WAIT_FOR_DUMP_MILLIS = 24 * 3600 * 1000L;
     private final long settleTimeoutMillis;
+    private final javax.sql.DataSource store;
 
-    /** @param settleTimeoutMillis {@code courier.settle-timeout}: how long a settings file may wait for its dump */
-    public DumpSettings(Map<String, String> defaults, long settleTimeoutMillis) {
+    /**
+     * @param settleTimeoutMillis {@code courier.settle-timeout}: a settings file this young is left alone
+     * @param store               where the dumps received are recorded
+     */
+    public DumpSettings(Map<String, String> defaults, long settleTimeoutMillis, javax.sql.DataSource store) {
         this.defaults = Map.copyOf(defaults);
         this.settleTimeoutMillis = settleTimeoutMillis;
+        this.store = store;
     }
 
     /**
-     * Whether a settings file in the drop folder is stray: older than {@code courier.settle-timeout} and its dump
-     * (the same name without {@code .properties}) is not in the drop folder.
+     * Whether a settings file in the drop folder is stray: its dump (the same name without {@code .properties}) is
+     * not in the drop folder, and either a dump of that name was received before the settings file came (it came
+     * too late), or it waited a day for its dump. A settings file dropped first waits for its dump, however its dump
+     * is copied (under a temporary name, then renamed).
      */
-    public boolean stray(@org.apache.camel.Header("CamelFileAbsolutePath") String path) throws IOException {
+    public boolean stray(@org.apache.camel.Header("CamelFileAbsolutePath") String path) throws Exception {
         Path sidecar = Path.of(path);
         String name = sidecar.getFileName().toString();
-        Path dump = sidecar.resolveSibling(name.substring(0, name.length() - ".properties".length()));
-        long age = System.currentTimeMillis() - Files.getLastModifiedTime(sidecar, LinkOption.NOFOLLOW_LINKS).toMillis();
-        return age > settleTimeoutMillis && !Files.exists(dump, LinkOption.NOFOLLOW_LINKS);
+        String dumpName = name.substring(0, name.length() - ".properties".length());
+        long modified = Files.getLastModifiedTime(sidecar, LinkOption.NOFOLLOW_LINKS).toMillis();
+        long age = System.currentTimeMillis() - modified;
+        if (age <= settleTimeoutMillis || Files.exists(sidecar.resolveSibling(dumpName), LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        if (age > WAIT_FOR_DUMP_MILLIS) {
+            return true;
+        }
+        try (var c = store.getConnection();
+             var s = c.prepareStatement("select count(*) from dumps where file_name = ? and received_millis between ? and ?")) {
+            s.setString(1, dumpName);
+            s.setLong(2, modified - WAIT_FOR_DUMP_MILLIS);
+            s.setLong(3, modified);
+            try (var rs = s.executeQuery()) {
+                return rs.next() && rs.getInt(1) > 0;
+            }
+        }
     }
 
     /** What is wrong with a stray settings file. */
     public BadDumpException strayError(@ExchangeProperty("fileName") String name) {
         return new BadDumpException("a settings file with no dump: " + name.substring(0, name.length() - ".properties".length())
-                + " was not in the drop folder within courier.settle-timeout (it may have been taken before its settings came). "
-                + "Drop the settings file first, or together with its dump; to apply it, drop it again with the dump.");
+                + " was taken before its settings came, or did not come within a day. Drop a settings file before its dump "
+                + "(or with it); to use it, drop it again together with the dump.");
     }
 
     /** Moves the sidecar of a dump just taken into custody from the drop folder to beside the dump. */

@@ -41,7 +41,7 @@ public class HttpAccess {
             throw new Refused(403, "a request from another site (" + origin + ") is refused");
         }
         if (!token.isEmpty()) {
-            String given = authorization != null && authorization.startsWith("Bearer ") ? authorization.substring(7).trim() : "";
+            String given = authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7) ? authorization.substring(7).trim() : "";
             if (!MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8))) {
                 throw new Refused(401, "this action needs the token set in courier.http-token (Authorization: Bearer <token>)");
             }

@@ -4,6 +4,7 @@ import com.odooupgradecourier.store.Dumps;
 import com.odooupgradecourier.store.Step;
 import com.odooupgradecourier.store.Store;
 import com.odooupgradecourier.support.Custody;
+import com.odooupgradecourier.support.KeyCipher;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -36,8 +37,25 @@ public class Retry {
         if (!"failed".equals(row.get("step"))) {
             throw new HttpAccess.Refused(409, name + " is not failed (it is at step " + row.get("step") + "): nothing to retry");
         }
-        String path = custody.takeBack(id, name, (String) row.get("path"));
-        Step step = dumps.retry(id, name, (String) row.get("failed_step"), path);
+        String path = (String) row.get("path");
+        if (path == null || !java.nio.file.Files.exists(java.nio.file.Path.of(path), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new HttpAccess.Refused(410, name + " is no longer at " + path + ": it cannot be retried; drop the dump again");
+        }
+        String twin = dumps.twinInFlight((String) row.get("sha256"), id);
+        if (twin != null) {
+            throw new HttpAccess.Refused(409, "the same dump is in flight as " + twin + ": this copy is not sent a second time");
+        }
+        if (KeyCipher.isSealed((String) row.get("request_key")) && !dumps.opensKeys()) {
+            throw new HttpAccess.Refused(409, name + "'s request key is encrypted: set courier.store.secret to retry it");
+        }
+        // first the guarded transition (nothing moves when it is refused), then the file back into custody
+        Step step = dumps.retry(id, name, (String) row.get("failed_step"), custody.custodyPath(id, name));
+        try {
+            custody.takeBack(id, name, path);
+        } catch (java.io.IOException e) {
+            // it is taken up where it is
+            dumps.movedTo(id, path);
+        }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("id", id);
         out.put("dump", name);

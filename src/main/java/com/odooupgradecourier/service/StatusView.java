@@ -1,17 +1,14 @@
 package com.odooupgradecourier.service;
 
+import com.odooupgradecourier.store.Dumps;
 import com.odooupgradecourier.store.Step;
 import com.odooupgradecourier.support.Secrets;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import javax.sql.DataSource;
 import org.apache.camel.Header;
@@ -57,6 +54,9 @@ public class StatusView {
             m.put("next_attempt_at", row.get("next_attempt_at") == null || isFinal(row) ? null : time((Number) row.get("next_attempt_at")));
             m.put("what_to_do", row.get("what_to_do"));
             m.put("delivered_to", row.get("delivered_to"));
+            // a failed dump can be retried while its file is still where the service put it
+            m.put("retryable", "failed".equals(row.get("step")) && row.get("path") instanceof String p
+                    && java.nio.file.Files.exists(java.nio.file.Path.of(p), java.nio.file.LinkOption.NOFOLLOW_LINKS));
             m.put("attempts", row.get("attempts"));
             m.put("received_at", row.get("received_millis") instanceof Number n ? time(n) : String.valueOf(row.get("created_at")));
             m.put("updated_at", String.valueOf(row.get("updated_at")));
@@ -72,25 +72,10 @@ public class StatusView {
         } catch (IllegalArgumentException e) {
             return List.of();
         }
-        try (Connection c = store.getConnection();
-             PreparedStatement s = c.prepareStatement("select * from dumps" + (filter == null ? "" : " where step = ?")
-                     + " order by coalesce(received_millis, 0) desc, id desc")) {
-            if (filter != null) {
-                s.setString(1, filter);
-            }
-            s.setMaxRows(NEWEST);
-            try (ResultSet rs = s.executeQuery()) {
-                ResultSetMetaData md = rs.getMetaData();
-                List<Map<String, Object>> rows = new ArrayList<>();
-                while (rs.next()) {
-                    Map<String, Object> row = new LinkedHashMap<>();
-                    for (int i = 1; i <= md.getColumnCount(); i++) {
-                        row.put(md.getColumnLabel(i).toLowerCase(Locale.ROOT), rs.getObject(i));
-                    }
-                    rows.add(row);
-                }
-                return rows;
-            }
+        try (Connection c = store.getConnection()) {
+            String order = " order by coalesce(received_millis, 0) desc, id desc";
+            return filter == null ? Dumps.query(c, "select * from dumps" + order, NEWEST)
+                    : Dumps.query(c, "select * from dumps where step = ?" + order, NEWEST, filter);
         }
     }
 
@@ -153,7 +138,7 @@ public class StatusView {
                     .append("</td><td>").append(esc(r.get("elapsed"))).append(" / ").append(esc(r.get("estimated_time")))
                     .append("</td><td>").append(esc(transfer)).append("</td><td>").append(esc(message))
                     .append("</td><td>").append(esc(r.get("what_to_do"))).append("</td><td>");
-            if ("failed".equals(r.get("step")) && access.buttons()) {
+            if ("failed".equals(r.get("step")) && access.buttons() && Boolean.TRUE.equals(r.get("retryable"))) {
                 h.append("<form method=\"post\" action=\"requests/").append(esc(r.get("id")))
                         .append("/retry\"><button type=\"submit\">Retry</button></form>");
             }

@@ -2,6 +2,7 @@ package com.odooupgradecourier.store;
 
 import com.odooupgradecourier.dump.DuplicateDumpException;
 import com.odooupgradecourier.support.KeyCipher;
+import com.odooupgradecourier.support.Secrets;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,6 +53,10 @@ public class Dumps {
             "step", "dumpStep", "received_millis", "receivedMillis", "attempts", "attempts", "last_error", "lastError",
             "failed_step", "failedStep", "next_attempt_at", "nextAttemptAt", "what_to_do", "whatToDo",
             "delivery_name", "deliveryNameBefore");
+    /** Columns that hold the request key (itself, or in a platform URL): sealed with courier.store.secret. */
+    static final Set<String> SEALED = Set.of("request_key", "status_url", "download_url", "notes_url");
+    /** Columns of text from the platform or errors: the key is masked out of them before they are stored. */
+    private static final Set<String> MASKED = Set.of("customer_message", "last_error", "what_to_do");
     private static final Set<String> NUMBERS = Set.of("size", "request_id", "request_created_millis", "received_millis",
             "next_attempt_at", "lease_until", "attempts");
 
@@ -153,7 +158,7 @@ public class Dumps {
         row.forEach((column, value) -> {
             String property = PROPERTY_OF.get(column.toLowerCase(Locale.ROOT));
             if (property != null) {
-                exchange.setProperty(property, column.equalsIgnoreCase("request_key") ? keys.open((String) value) : value);
+                exchange.setProperty(property, SEALED.contains(column.toLowerCase(Locale.ROOT)) ? keys.open((String) value) : value);
             }
         });
         exchange.setProperty("previousState", row.get("state"));
@@ -280,7 +285,7 @@ public class Dumps {
         Step to = t == Transition.RETRY ? Step.of(exchange.getProperty("failedStep", String.class)) : t.target(from);
         try {
             long next = apply(exchange.getProperty("dumpId", String.class), exchange.getProperty("fileName", String.class), t, from, to,
-                    values, attempts);
+                    values, attempts, exchange.getProperty("requestKey", String.class));
             if (t == Transition.PARK) {
                 exchange.setProperty("nextAttemptAt", next);
                 exchange.setProperty("nextAttempt", Instant.ofEpochMilli(next).truncatedTo(ChronoUnit.SECONDS).toString());
@@ -307,9 +312,57 @@ public class Dumps {
      * @return the step it is in now
      */
     public Step retry(String id, String fileName, String failedStep, String path) throws SQLException {
-        Step to = failedStep == null ? Step.RECEIVED : Step.of(failedStep);
-        apply(id, fileName, Transition.RETRY, Step.FAILED, to, java.util.Collections.singletonMap("path", path), 0);
+        Step failedAt = failedStep == null ? Step.RECEIVED : Step.of(failedStep);
+        // before its request exists a dump starts over: inspected again, its settings (perhaps corrected) read again
+        Step to = failedAt == Step.ADMITTED ? Step.RECEIVED : failedAt;
+        apply(id, fileName, Transition.RETRY, Step.FAILED, to, java.util.Collections.singletonMap("path", path), 0, null);
         return to;
+    }
+
+    /** The file name of another unfinished dump with this sha256, or null. */
+    public String twinInFlight(String sha256, String id) throws SQLException {
+        if (sha256 == null) {
+            return null;
+        }
+        try (Connection c = store.getConnection()) {
+            List<Map<String, Object>> twin = query(c, "select file_name from dumps where sha256 = ? and id <> ? "
+                    + "and step not in ('delivered', 'failed')", 1, sha256, id);
+            return twin.isEmpty() ? null : (String) twin.get(0).get("file_name");
+        }
+    }
+
+    /** Whether this service can read the request keys the store keeps encrypted (courier.store.secret is set). */
+    public boolean opensKeys() {
+        return keys != KeyCipher.NONE;
+    }
+
+    /** Where a dump's file is now, written without changing its step. */
+    public void movedTo(String id, String path) throws SQLException {
+        try (Connection c = store.getConnection()) {
+            update(c, "update dumps set path = ?, updated_at = CURRENT_TIMESTAMP where id = ?", path, id);
+        }
+    }
+
+    /**
+     * With {@code courier.store.secret} set: every key and platform URL still stored as it came (written before the
+     * secret was set) is sealed now.
+     */
+    public int sealAll() throws SQLException {
+        if (keys == KeyCipher.NONE) {
+            return 0;
+        }
+        int sealed = 0;
+        try (Connection c = store.getConnection()) {
+            for (Map<String, Object> row : query(c, "select id, request_key, status_url, download_url, notes_url from dumps", Integer.MAX_VALUE)) {
+                for (String column : SEALED) {
+                    Object v = row.get(column);
+                    if (v instanceof String s && !KeyCipher.isSealed(s)) {
+                        sealed += update(c, "update dumps set " + column + " = ? where id = ?", keys.seal(s), row.get("id"));
+                    }
+                }
+            }
+        }
+        return sealed;
     }
 
     /** The row of a dump by its id, or the newest failed one with that file name; null when there is none. */
@@ -330,8 +383,8 @@ public class Dumps {
      *
      * @return when the dump is due next (0 when not due)
      */
-    private long apply(String id, String fileName, Transition t, Step from, Step to, Map<String, Object> values, long attempts)
-            throws SQLException {
+    private long apply(String id, String fileName, Transition t, Step from, Step to, Map<String, Object> values, long attempts,
+                       String requestKey) throws SQLException {
         if (!t.allowedFrom(from)) {
             throw new IllegalTransitionException(fileName + ": '" + t.id() + "' cannot start from step " + from);
         }
@@ -342,7 +395,9 @@ public class Dumps {
         for (Map.Entry<String, Object> v : values.entrySet()) {
             sql.append(", ").append(v.getKey()).append(" = ?");
             args.add(v.getKey().equals("request_created_millis") ? now
-                    : v.getKey().equals("request_key") ? keys.seal((String) v.getValue()) : value(v.getKey(), v.getValue()));
+                    : SEALED.contains(v.getKey()) ? keys.seal((String) v.getValue())
+                    : MASKED.contains(v.getKey()) ? Secrets.mask((String) v.getValue(), requestKey)
+                    : value(v.getKey(), v.getValue()));
         }
         if (t == Transition.PARK) {
             next = now + backOff(attempts);
@@ -371,6 +426,9 @@ public class Dumps {
         if (t == Transition.FAIL) {
             sql.append(", failed_step = ?");
             args.add(from.id());
+        } else if (t == Transition.DELIVER) {
+            // delivered: the request's key and URLs are needed no more, and kept no longer
+            sql.append(", request_key = null, status_url = null, download_url = null, notes_url = null");
         } else if (t == Transition.RETRY) {
             sql.append(", failed_step = null, received_millis = ?, lease_owner = null, lease_until = null");
             args.add(now);
@@ -482,7 +540,8 @@ public class Dumps {
         }
     }
 
-    static List<Map<String, Object>> query(Connection c, String sql, int max, Object... args) throws SQLException {
+    /** The rows a query gives (at most {@code max}), each as a map of lower-case column names to values. */
+    public static List<Map<String, Object>> query(Connection c, String sql, int max, Object... args) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(sql)) {
             bind(s, args);
             s.setMaxRows(max);

@@ -110,10 +110,6 @@ public enum Transition {
         return to == null ? step : to;
     }
 
-    Set<Step> from() {
-        return from;
-    }
-
     Due due() {
         return due;
     }

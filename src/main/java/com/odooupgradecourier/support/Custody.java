@@ -108,7 +108,7 @@ public class Custody {
         if (source == null || !Files.exists(source)) {
             throw new NoSuchFileException(String.valueOf(path), null, "the dump is no longer there: drop it again instead");
         }
-        Path target = dumpsDir.resolve(dumpId).resolve(fileName);
+        Path target = Path.of(custodyPath(dumpId, fileName));
         if (source.equals(target)) {
             return target.toString();
         }
@@ -116,6 +116,11 @@ public class Custody {
         moveSidecar(source, sidecar(target));
         Files.deleteIfExists(record(source));
         return target.toString();
+    }
+
+    /** Where a dump is kept in custody: {@code data/dumps/<id>/<name>}. */
+    public String custodyPath(String dumpId, String fileName) {
+        return dumpsDir.resolve(dumpId).resolve(fileName).toString();
     }
 
     /** The dumps in custody: {@code data/dumps/<id>/}. */
@@ -143,11 +148,6 @@ public class Custody {
         Files.deleteIfExists(source);
         Files.deleteIfExists(sidecar(source));
         deleteIfEmpty(source.getParent());
-    }
-
-    /** A path as a {@link java.io.File}: the body that file and HTTP producers stream from disk. */
-    public java.io.File fileAt(String path) {
-        return Path.of(path).toFile();
     }
 
     /** Deletes the local copies of what was just delivered. */

@@ -142,10 +142,12 @@ public class ErrorRecords {
             boolean contract = p.getFailures().stream().anyMatch(f -> String.valueOf(f.get("reason")).startsWith("CONTRACT"));
             boolean target = p.getFailures().stream().anyMatch(f -> String.valueOf(f.get("reason")).startsWith("TARGET"));
             if (contract) {
-                return "Check the contract reference (upgrade.contract, or the dump's own settings), then drop the dump again.";
+                return "Correct the contract reference (upgrade.contract, or the dump's own settings file beside it here), "
+                        + "then retry the dump (Retry on the status page, or --retry with its name).";
             }
             if (target) {
-                return "Choose a target version from 'expected' (upgrade.target), then drop the dump again.";
+                return "Choose a target version from 'expected' (upgrade.target, or the dump's own settings file beside it "
+                        + "here), then retry the dump (Retry on the status page, or --retry with its name).";
             }
             if (p.getFailures().stream().anyMatch(f -> "REQUEST:NOT_FOUND".equals(f.get("reason")))) {
                 return "The platform no longer knows this request (its id or key): it was removed, or expired. Drop the dump "

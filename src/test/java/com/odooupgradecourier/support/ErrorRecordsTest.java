@@ -36,6 +36,13 @@ class ErrorRecordsTest {
     }
 
     @Test
+    void aKeyWithASlashIsMaskedWholeInThePlatformsUrls() {
+        String url = "http://127.0.0.1:18090/database/eu1/777/Xy9/SECRETKEYq+w==/upgraded/archive";
+        assertThat(Secrets.maskUrl(url)).isEqualTo("http://127.0.0.1:18090/database/eu1/777/***/upgraded/archive");
+        assertThat(Secrets.maskUrl("see /database/eu1/777/plainKEY== here")).isEqualTo("see /database/eu1/777/*** here");
+    }
+
+    @Test
     void aFullDiskIsNotCalledAnSftpServerThatRefused() {
         Exchange ex = new DefaultExchange(camel);
         ex.setProperty(Exchange.EXCEPTION_CAUGHT, new org.apache.camel.component.file.GenericFileOperationFailedException(
