@@ -6,6 +6,7 @@ import com.odooupgradecourier.service.Checks;
 import com.odooupgradecourier.service.DumpSettings;
 import com.odooupgradecourier.service.Notifications;
 import com.odooupgradecourier.service.Bounces;
+import com.odooupgradecourier.service.Cluster;
 import com.odooupgradecourier.service.HttpAccess;
 import com.odooupgradecourier.service.Metrics;
 import com.odooupgradecourier.service.Progress;
@@ -99,6 +100,16 @@ public final class CourierMain {
 
             @Override
             public void afterStop(BaseMainSupport m) {
+                // a graceful stop hands its dumps over at once: another node need not wait for the leases to run out
+                Dumps dumps = m.getCamelContext().getRegistry().lookupByNameAndType("dumps", Dumps.class);
+                if (dumps != null) {
+                    try {
+                        dumps.releaseAll();
+                    } catch (Exception e) {
+                        LOG.warn("The dumps this node held could not be let go ({}): they are taken up when their leases run out",
+                                e.getMessage());
+                    }
+                }
                 if (platformSimulator != null) {
                     platformSimulator.close();
                 }
@@ -310,12 +321,15 @@ public final class CourierMain {
             context.getRegistry().bind("store", store);
             Dumps dumps = dumps(pc, store);
             context.getRegistry().bind("dumps", dumps);
+            Cluster cluster = cluster(pc, context, dataDir);
+            context.getRegistry().bind("cluster", cluster);
             int sealed = dumps.sealAll();
             if (sealed > 0) {
                 LOG.info("{} request key(s) and URL(s) kept as they came are encrypted now (courier.store.secret)", sealed);
             }
             // what was in flight when the service last stopped is taken up again by the queue, like anything due
-            dumps.recover(Path.of(paths.apply("courier.drop-dir")).resolve(".courier"), dataDir.resolve("dumps").toAbsolutePath());
+            dumps.recover(Path.of(paths.apply("courier.drop-dir")).resolve(".courier"), dataDir.resolve("dumps").toAbsolutePath(),
+                    !cluster.shared());
         } catch (Exception e) {
             throw new IllegalStateException("Odoo Upgrade Courier cannot start: " + e.getMessage(), e);
         }
@@ -350,7 +364,8 @@ public final class CourierMain {
         Progress progress = new Progress(Long.parseLong(pc.resolveProperty("courier.progress-interval").orElse("30").trim()));
         context.getRegistry().bind("progress", progress);
         Metrics metrics = new Metrics(pc.resolveProperty("camel.main.name").orElse("camel-1"),
-                context.getRegistry().lookupByNameAndType("store", DataSource.class), progress);
+                context.getRegistry().lookupByNameAndType("store", DataSource.class), progress,
+                context.getRegistry().lookupByNameAndType("cluster", Cluster.class));
         context.getRegistry().bind("metrics", metrics);
         // the one meter registry: Camel's metrics and the courier's, all served by /observe/metrics
         context.getRegistry().bind("metricsRegistry", metrics.registry());
@@ -358,7 +373,7 @@ public final class CourierMain {
                 pc.resolveProperty("courier.http-token").orElse(""));
         context.getRegistry().bind("httpAccess", access);
         context.getRegistry().bind("statusView", new StatusView(context.getRegistry().lookupByNameAndType("store", DataSource.class),
-                progress, access));
+                progress, access, context.getRegistry().lookupByNameAndType("cluster", Cluster.class)));
         Map<String, String> defaults = new java.util.LinkedHashMap<>();
         for (String key : List.of("contract", "email", "target", "aim", "timezone")) {
             defaults.put(key, pc.resolveProperty("upgrade." + key).orElse(""));
@@ -382,8 +397,7 @@ public final class CourierMain {
         long leaseMillis = seconds(pc, "courier.lease-time", "20") * 1000;
         // the heartbeat renews every lease four times in its time
         pc.addOverrideProperty("courier.lease-renewal", String.valueOf(Math.max(250, leaseMillis / 4)));
-        String node = pc.resolveProperty("courier.cluster.node-id").filter(s -> !s.isBlank())
-                .orElseGet(() -> hostName() + ":" + pc.resolveProperty("courier.http-port").orElse("8080"));
+        String node = nodeId(pc);
         KeyCipher keys = KeyCipher.of(pc.resolveProperty("courier.store.secret").orElse(""));
         String sealed = aSealedKey(store);
         if (sealed != null && keys == KeyCipher.NONE) {
@@ -419,6 +433,41 @@ public final class CourierMain {
         return Long.parseLong(pc.resolveProperty(key).orElse(fallback).trim());
     }
 
+    /** This instance's name: courier.cluster.node-id, or the host name and the HTTP port. */
+    private static String nodeId(PropertiesComponent pc) {
+        return pc.resolveProperty("courier.cluster.node-id").filter(s -> !s.isBlank())
+                .orElseGet(() -> hostName() + ":" + pc.resolveProperty("courier.http-port").orElse("8080"));
+    }
+
+    /**
+     * The election of the node that works (the others stand by): Camel's file-lock cluster service on
+     * courier.cluster.lock-dir, shared by the instances; without one, a folder of this instance's own, so it always
+     * leads. High availability needs a store the instances share: PostgreSQL.
+     */
+    private Cluster cluster(PropertiesComponent pc, CamelContext context, Path dataDir) throws Exception {
+        String lockDir = pc.resolveProperty("courier.cluster.lock-dir").orElse("").trim();
+        boolean shared = !lockDir.isEmpty();
+        if (shared && pc.resolveProperty("courier.store.url").filter(u -> u.startsWith("jdbc:postgresql:")).isEmpty()) {
+            throw new IllegalStateException("courier.cluster.lock-dir is set, but the store is SQLite: instances that stand in "
+                    + "for each other must share a PostgreSQL store (courier.store.url = jdbc:postgresql://…)");
+        }
+        org.apache.camel.component.file.cluster.FileLockClusterService service =
+                new org.apache.camel.component.file.cluster.FileLockClusterService();
+        String node = nodeId(pc);
+        service.setId(node);
+        service.setRoot((shared ? Path.of(lockDir) : dataDir.resolve("cluster")).toAbsolutePath().toString());
+        service.setAcquireLockDelay(Long.parseLong(pc.resolveProperty("courier.cluster.acquire-lock-delay").orElse("500").trim()),
+                java.util.concurrent.TimeUnit.MILLISECONDS);
+        service.setAcquireLockInterval(Long.parseLong(pc.resolveProperty("courier.cluster.acquire-lock-interval").orElse("2000").trim()),
+                java.util.concurrent.TimeUnit.MILLISECONDS);
+        service.setHeartbeatTimeoutMultiplier(Integer.parseInt(
+                pc.resolveProperty("courier.cluster.heartbeat-timeout-multiplier").orElse("5").trim()));
+        context.addService(service, true, true);
+        Cluster cluster = new Cluster(node, shared);
+        context.getRegistry().bind("clusterService", service);
+        return cluster;
+    }
+
     private static String hostName() {
         try {
             return java.net.InetAddress.getLocalHost().getHostName();
@@ -446,11 +495,15 @@ public final class CourierMain {
             }
 
             @Override
-            public void onCamelContextFullyStarted(CamelContext c, boolean alreadyStarted) {
-                LOG.info("Odoo Upgrade Courier ready: drop folder {}, platform {}, store {}, status page http://{}:{}/",
+            public void onCamelContextFullyStarted(CamelContext c, boolean alreadyStarted) throws Exception {
+                Cluster cluster = c.getRegistry().lookupByNameAndType("cluster", Cluster.class);
+                cluster.follow(c.getRegistry().lookupByNameAndType("clusterService", org.apache.camel.cluster.CamelClusterService.class));
+                LOG.info("Odoo Upgrade Courier ready: drop folder {}, platform {}, store {}, status page http://{}:{}/, node {}",
                         Path.of(pc.resolveProperty("courier.drop-dir").orElse("drop")).toAbsolutePath().normalize(),
                         Secrets.maskUri(pc.resolveProperty("upgrade.api-url").orElse("")), storeShown,
-                        pc.resolveProperty("courier.http-host").orElse("127.0.0.1"), pc.resolveProperty("courier.http-port").orElse("8080"));
+                        pc.resolveProperty("courier.http-host").orElse("127.0.0.1"), pc.resolveProperty("courier.http-port").orElse("8080"),
+                        cluster.node() + (cluster.state().get("shared").equals(true) ? " (shares the work with the nodes of "
+                                + pc.resolveProperty("courier.cluster.lock-dir").orElse("") + ")" : ""));
             }
         };
     }

@@ -53,6 +53,8 @@ class NamingTest extends CourierTestSupport {
 
         await().atMost(Duration.ofSeconds(30)).until(() -> courier.store()
                 .queryForObject("select count(*) from dumps where step = 'failed'", Integer.class) == 2);
+        // the row ends in failed first; the dump and its record follow it into the failed folder
+        await().atMost(Duration.ofSeconds(30)).until(() -> names(courier.failed).size() >= 4);
         List<String> failed = names(courier.failed);
         assertThat(failed).hasSize(4).contains("backup.sql", "backup.sql.error.json");
         List<byte[]> dumps = failed.stream().filter(n -> !n.endsWith(".error.json"))

@@ -29,8 +29,10 @@ public class Metrics {
     private volatile Map<Step, Long> perStep = new EnumMap<>(Step.class);
     private volatile long perStepAt;
 
-    public Metrics(String camelContext, DataSource store, Progress progress) {
+    public Metrics(String camelContext, DataSource store, Progress progress, Cluster cluster) {
         this.store = store;
+        Gauge.builder("courier.cluster.leader", cluster, c -> c.leading() ? 1 : 0)
+                .description("1 on the node that leads (works on the dumps), 0 on a node that stands by").register(registry);
         // the routes count with micrometer:counter:courier.dumps.*, which tags each meter with its context
         Counter.builder("courier.dumps.received").tag("camelContext", camelContext)
                 .description("dumps taken from the drop folder").register(registry);

@@ -23,11 +23,13 @@ public class StatusView {
     private final DataSource store;
     private final Progress progress;
     private final HttpAccess access;
+    private final Cluster cluster;
 
-    public StatusView(DataSource store, Progress progress, HttpAccess access) {
+    public StatusView(DataSource store, Progress progress, HttpAccess access, Cluster cluster) {
         this.store = store;
         this.progress = progress;
         this.access = access;
+        this.cluster = cluster;
     }
 
     /** {@code GET /requests[?step=…]}: the newest dumps as JSON-ready maps. */
@@ -110,6 +112,10 @@ public class StatusView {
                 <p>The newest dumps (200 at most), newest first; this page refreshes every 10 seconds. The same as JSON:
                 <a href="requests">/requests</a>.</p>
                 """);
+        Map<String, Object> node = cluster.state();
+        h.append("<p id=\"node\">Node ").append(esc(node.get("node"))).append(": ")
+                .append(cluster.leading() ? "leads (works on the dumps)" : "stands by (another node works on the dumps)")
+                .append(" since ").append(esc(node.get("since"))).append(".</p>\n");
         h.append("<nav>Step: <a href=\"./\">all</a>");
         for (Step s : Step.values()) {
             h.append("<a href=\"?step=").append(s.id()).append("\">").append(s.id()).append("</a>");

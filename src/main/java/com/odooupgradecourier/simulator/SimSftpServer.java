@@ -42,6 +42,7 @@ public final class SimSftpServer {
     private final AtomicLong bytesRead = new AtomicLong();
     private volatile long dropAfterBytes = -1;
     private volatile long denyWritesAfterBytes = -1;
+    private volatile long holdWritesAfterBytes = -1;
     private final java.util.concurrent.atomic.AtomicInteger refuseSubsystem = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.concurrent.atomic.AtomicInteger skipSubsystem = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -111,6 +112,15 @@ public final class SimSftpServer {
     /** Failure injection: the next transfer (either way) loses its connection after {@code bytes} bytes, once. */
     public void dropConnectionOnceAfter(long bytes) {
         dropAfterBytes = bytes;
+    }
+
+    /**
+     * Fault injection: the next upload that has written {@code bytes} bytes waits there (the hold point
+     * {@code sftp-write}) until it is released with {@link UpgradePlatformSimulator#release(String)}.
+     */
+    public void holdWritesAfter(long bytes) {
+        platform.holdAt("sftp-write");
+        holdWritesAfterBytes = bytes;
     }
 
     /**
@@ -274,6 +284,11 @@ public final class SimSftpServer {
             long deny = denyWritesAfterBytes;
             if (deny >= 0 && transferred >= deny) {
                 throw new AccessDeniedException("shared file", null, "simulated: writing is no longer allowed");
+            }
+            long hold = holdWritesAfterBytes;
+            if (hold >= 0 && transferred >= hold) {
+                holdWritesAfterBytes = -1;
+                platform.pauseAt("sftp-write");
             }
             int n = delegate.write(src);
             bytesWritten.addAndGet(n);

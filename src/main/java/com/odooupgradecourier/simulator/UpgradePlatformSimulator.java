@@ -215,7 +215,7 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         }
     }
 
-    private void pauseAt(String point) {
+    void pauseAt(String point) {
         java.util.concurrent.CountDownLatch latch = holds.get(point);
         if (latch == null) {
             return;

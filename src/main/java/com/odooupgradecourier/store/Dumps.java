@@ -174,6 +174,14 @@ public class Dumps {
         }
     }
 
+    /** This node lets go of every dump it holds (a graceful stop: another node takes them up at once). */
+    public void releaseAll() throws SQLException {
+        held.clear();
+        try (Connection c = store.getConnection()) {
+            update(c, "update dumps set lease_owner = null, lease_until = null where lease_owner = ?", node);
+        }
+    }
+
     /** The heartbeat: every dump this node works on keeps its lease. */
     public void renewLeases() throws SQLException {
         if (held.isEmpty()) {
@@ -189,9 +197,11 @@ public class Dumps {
 
     /**
      * At start: leases this node held before (in a life that ended with a crash) are given up, and a dump
-     * taken from the drop folder but not yet recorded (a crash in between) is recorded now.
+     * taken from the drop folder but not yet recorded (a crash in between) is recorded now. In a cluster
+     * ({@code alone} false) the node that leads may be taking a dump from the drop folder at this very moment: only
+     * what has waited a minute unrecorded is taken up, as the queue does while running.
      */
-    public void recover(Path staging, Path custody) throws SQLException, IOException {
+    public void recover(Path staging, Path custody, boolean alone) throws SQLException, IOException {
         this.staging = staging;
         try (Connection c = store.getConnection()) {
             for (Map<String, Object> row : query(c, "select file_name, step from dumps where lease_owner = ?", Integer.MAX_VALUE, node)) {
@@ -199,7 +209,7 @@ public class Dumps {
             }
             update(c, "update dumps set lease_owner = null, lease_until = null where lease_owner = ?", node);
         }
-        adoptOrphans(0);
+        adoptOrphans(alone ? 0 : 60_000);
         // a dump in custody with no row (the store was lost): taken up again, from the start
         if (Files.isDirectory(custody)) {
             try (Stream<Path> dirs = Files.list(custody)) {
@@ -223,7 +233,8 @@ public class Dumps {
         if (dir == null || !Files.isDirectory(dir)) {
             return;
         }
-        long now = clock.getAsLong();
+        // a file's age is told by the file system's clock
+        long now = System.currentTimeMillis();
         try (Stream<Path> dirs = Files.list(dir)) {
             for (Path d : dirs.filter(Files::isDirectory).toList()) {
                 if (now - Files.getLastModifiedTime(d).toMillis() >= minAgeMillis) {

@@ -89,6 +89,8 @@ public final class Store {
 
     /** The schema version a store has once opened. */
     public static final int VERSION = MIGRATIONS.size();
+    /** The key of the PostgreSQL advisory lock held while the schema is migrated ("courier" in ASCII). */
+    private static final long MIGRATION_LOCK = 0x636f7572696572L;
 
     private Store() {
     }
@@ -104,8 +106,10 @@ public final class Store {
             String jdbc = url == null || url.isBlank() ? "jdbc:sqlite:" + dataDir.resolve("courier.db") : url;
             Path file = Path.of(jdbc.substring("jdbc:sqlite:".length()));
             Files.createDirectories(file.toAbsolutePath().getParent());
-            if (!Files.exists(file)) {
+            try {
                 Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            } catch (java.nio.file.FileAlreadyExistsException kept) {
+                // the store of an earlier run (or of an instance that started at the same moment)
             }
             SQLiteConfig config = new SQLiteConfig();
             config.setJournalMode(SQLiteConfig.JournalMode.WAL);
@@ -138,18 +142,32 @@ public final class Store {
         return ds;
     }
 
+    /**
+     * Creates or migrates the schema in one transaction. Instances that start at the same moment on one PostgreSQL
+     * store (a cluster) take turns: the first migrates under an advisory lock, the others find it done.
+     */
     static void migrate(DataSource ds) throws SQLException {
         try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-            int version = 0;
-            try (ResultSet rs = s.executeQuery("SELECT MAX(version) FROM schema_version")) {
-                if (rs.next()) {
-                    version = rs.getInt(1);
+            c.setAutoCommit(false);
+            try {
+                if (c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres")) {
+                    s.execute("SELECT pg_advisory_xact_lock(" + MIGRATION_LOCK + ")");
                 }
-            }
-            for (int v = version; v < MIGRATIONS.size(); v++) {
-                s.execute(MIGRATIONS.get(v));
-                s.execute("INSERT INTO schema_version (version) VALUES (" + (v + 1) + ")");
+                s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+                int version = 0;
+                try (ResultSet rs = s.executeQuery("SELECT MAX(version) FROM schema_version")) {
+                    if (rs.next()) {
+                        version = rs.getInt(1);
+                    }
+                }
+                for (int v = version; v < MIGRATIONS.size(); v++) {
+                    s.execute(MIGRATIONS.get(v));
+                    s.execute("INSERT INTO schema_version (version) VALUES (" + (v + 1) + ")");
+                }
+                c.commit();
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
             }
         }
     }

@@ -130,7 +130,7 @@ class DumpsTest {
             assertThat(node(ds, "b").claimDue()).isEmpty();
         }
         Dumps restarted = node(ds, "a");
-        restarted.recover(tmp.resolve("no-staging"), tmp.resolve("no-custody"));
+        restarted.recover(tmp.resolve("no-staging"), tmp.resolve("no-custody"), true);
         assertThat(restarted.claimDue()).extracting(r -> r.get("id")).containsExactly("y");
     }
 
@@ -153,7 +153,7 @@ class DumpsTest {
         Path custody = tmp.resolve("data/dumps");
         Files.createDirectories(custody.resolve("lost-row"));
         Files.writeString(custody.resolve("lost-row/kept.sql"), "SET x = 1;");
-        node(ds, "a").recover(tmp.resolve("drop/.courier"), custody);
+        node(ds, "a").recover(tmp.resolve("drop/.courier"), custody, true);
         assertThat(new JdbcTemplate(ds).queryForObject("select step from dumps where id = 'lost-row'", String.class)).isEqualTo("received");
     }
 
@@ -224,9 +224,21 @@ class DumpsTest {
         Files.writeString(staging.resolve("orphan/lost.sql"), "SET x = 1;");
         Files.writeString(staging.resolve("orphan/lost.sql.properties"), "target = 16.0");
         Files.createDirectories(staging.resolve("empty"));
-        node(ds, "a").recover(staging, tmp.resolve("data/dumps"));
+        node(ds, "a").recover(staging, tmp.resolve("data/dumps"), true);
         assertThat(new JdbcTemplate(ds).queryForObject("select file_name from dumps where id = 'orphan'", String.class))
                 .isEqualTo("lost.sql");
         assertThat(staging.resolve("empty")).doesNotExist();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void aNodeStartingBesideALeaderLeavesAFreshlyTakenDumpToIt(String kind) throws Exception {
+        DataSource ds = open(kind);
+        Path staging = tmp.resolve("drop/.courier");
+        Files.createDirectories(staging.resolve("being-taken"));
+        Files.writeString(staging.resolve("being-taken/new.sql"), "SET x = 1;");
+        node(ds, "b").recover(staging, tmp.resolve("data/dumps"), false);
+        assertThat(new JdbcTemplate(ds).queryForObject("select count(*) from dumps", Integer.class)).isZero();
+        assertThat(staging.resolve("being-taken/new.sql")).exists();
     }
 }

@@ -39,6 +39,32 @@ class StoreTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"sqlite", "postgresql"})
+    void instancesStartingAtTheSameMomentMigrateTheSchemaOnce(String kind) throws Exception {
+        String url = kind.equals("sqlite") ? "" : TestPostgres.freshUrl();
+        int instances = 4;
+        java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(instances);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(instances);
+        try {
+            java.util.List<java.util.concurrent.Future<DataSource>> opened = new java.util.ArrayList<>();
+            for (int i = 0; i < instances; i++) {
+                opened.add(pool.submit(() -> {
+                    together.await();
+                    return Store.open(url, TestPostgres.user(), TestPostgres.password(), tmp);
+                }));
+            }
+            DataSource ds = null;
+            for (java.util.concurrent.Future<DataSource> f : opened) {
+                ds = f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            JdbcTemplate db = new JdbcTemplate(ds);
+            assertThat(db.queryForObject("select count(*) from schema_version", Integer.class)).isEqualTo(Store.VERSION);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgresql"})
     void aRecordKeepsItsRequestAndStep(String kind) throws Exception {
         JdbcTemplate db = new JdbcTemplate(open(kind));
         db.update("insert into dumps (id, file_name, path, step) values (?, ?, ?, 'received')", "d1", "acme é.sql", "/x/acme é.sql");

@@ -1,0 +1,176 @@
+package com.odooupgradecourier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two instances on one PostgreSQL store and one lock folder, as real processes: one leads, the other stands by and
+ * takes over when the leader dies (kill -9) or stops, going on from the store; nothing is created or delivered twice.
+ */
+class ClusterIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @TempDir
+    Path tmp;
+
+    private Map<String, String> env(CourierHarness h, String storeUrl, int port) throws Exception {
+        Map<String, String> env = new HashMap<>(CourierProcess.env(h));
+        env.put("COURIER_HTTP_PORT", String.valueOf(port));
+        env.put("COURIER_STORE_URL", storeUrl);
+        env.put("COURIER_STORE_USER", TestPostgres.user());
+        env.put("COURIER_STORE_PASSWORD", TestPostgres.password());
+        env.put("COURIER_CLUSTER_LOCK_DIR", tmp.resolve("lock").toString());
+        env.put("UPGRADE_SFTP_THRESHOLD", "1MB");
+        return env;
+    }
+
+    @Test
+    void oneLeadsAndWhenItIsKilledTheOtherDeliversWhatWasInFlightWithin30Seconds() throws Exception {
+        String url = TestPostgres.freshUrl();
+        try (CourierHarness h = new CourierHarness(tmp.resolve("shared"))) {
+            int[] ports = {CourierHarness.freePort(), CourierHarness.freePort()};
+            Path log = tmp.resolve("cluster.log");
+            CourierProcess[] nodes = {CourierProcess.start(log, List.of(), env(h, url, ports[0])),
+                    CourierProcess.start(log, List.of(), env(h, url, ports[1]))};
+            try {
+                await().atMost(Duration.ofSeconds(60)).until(() -> cluster(ports[0]) != null && cluster(ports[1]) != null
+                        && cluster(ports[0]).get("leader").asBoolean() != cluster(ports[1]).get("leader").asBoolean());
+                int leader = cluster(ports[0]).get("leader").asBoolean() ? 0 : 1;
+                int standby = 1 - leader;
+                assertThat(cluster(ports[standby]).get("node").asText()).endsWith(":" + ports[standby]);
+                for (int port : ports) {
+                    HttpResponse<String> health = http.send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + port + "/observe/health")).build(), HttpResponse.BodyHandlers.ofString());
+                    assertThat(health.statusCode()).as("health of the node on %d", port).isEqualTo(200);
+                    assertThat(JSON.readTree(health.body()).get("status").asText()).isEqualTo("UP");
+                }
+                HttpResponse<String> page = http.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + ports[standby] + "/")).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(page.body()).contains(cluster(ports[standby]).get("node").asText()).contains("stands by");
+                HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + ports[standby] + "/observe/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(metrics.body()).containsPattern("(?m)^courier_cluster_leader(\\{[^}]*\\})? 0\\.0$");
+
+                // three dumps in flight: one downloading, one being upgraded, one uploading over SFTP
+                Map<String, byte[]> originals = new HashMap<>();
+                h.simulator.holdAt("download-half");
+                originals.put("c.dump", drop(h, "c.dump", 600_000));
+                await().atMost(Duration.ofSeconds(60)).until(() -> h.simulator.heldAt("download-half") > 0);
+                h.simulator.holdAt("status-processing");
+                originals.put("b.dump", drop(h, "b.dump", 500_000));
+                await().atMost(Duration.ofSeconds(60)).until(() -> h.simulator.heldAt("status-processing") > 0);
+                h.simulator.sftpServer().holdWritesAfter(1_000_000);
+                originals.put("a.dump", drop(h, "a.dump", 3_000_000));
+                await().atMost(Duration.ofSeconds(60)).until(() -> h.simulator.heldAt("sftp-write") > 0);
+
+                nodes[leader].kill();
+                long killed = System.nanoTime();
+                h.simulator.releaseAll();
+                await().atMost(Duration.ofSeconds(30)).until(() -> cluster(ports[standby]).get("leader").asBoolean());
+                assertThat(Duration.ofNanos(System.nanoTime() - killed)).as("taken over").isLessThan(Duration.ofSeconds(30));
+                for (String name : originals.keySet()) {
+                    await().atMost(Duration.ofSeconds(90)).until(() -> Files.exists(h.out.resolve(TestDumps.delivered(name))));
+                }
+                for (Map.Entry<String, byte[]> e : originals.entrySet()) {
+                    assertThat(HttpsFlowTest.unzip(h.out.resolve(TestDumps.delivered(e.getKey()))).get("dump.sql"))
+                            .as(e.getKey()).isEqualTo(e.getValue());
+                    assertThat(h.simulator.createdFor(e.getKey())).as("one request for %s", e.getKey()).isEqualTo(1);
+                }
+                assertThat(h.simulator.requestCount()).isEqualTo(3);
+                assertThat(h.simulator.sftpServer().bytesWritten()).as("the upload resumed, not sent twice")
+                        .isBetween(3_000_005L, 3_000_005L + 1_200_000L);
+                assertThat(Files.readString(log)).contains("taken up again at step");
+                try (var out = Files.list(h.out)) {
+                    assertThat(out.map(p -> p.getFileName().toString()).filter(n -> !n.endsWith(".notes.html"))).hasSize(3);
+                }
+            } finally {
+                for (CourierProcess p : nodes) {
+                    p.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void aGracefulStopOfTheLeaderHandsOverAtOnceAndNothingIsRedone() throws Exception {
+        String url = TestPostgres.freshUrl();
+        try (CourierHarness h = new CourierHarness(tmp.resolve("shared"),
+                com.odooupgradecourier.simulator.SimulatorConfig.defaults().timings(Duration.ofSeconds(6), Duration.ofSeconds(2)))) {
+            int[] ports = {CourierHarness.freePort(), CourierHarness.freePort()};
+            Path log = tmp.resolve("cluster.log");
+            CourierProcess[] nodes = {CourierProcess.start(log, List.of(), env(h, url, ports[0])),
+                    CourierProcess.start(log, List.of(), env(h, url, ports[1]))};
+            try {
+                await().atMost(Duration.ofSeconds(60)).until(() -> cluster(ports[0]) != null && cluster(ports[1]) != null
+                        && cluster(ports[0]).get("leader").asBoolean() != cluster(ports[1]).get("leader").asBoolean());
+                int leader = cluster(ports[0]).get("leader").asBoolean() ? 0 : 1;
+                int standby = 1 - leader;
+                byte[] original = drop(h, "handed.dump", 200_000);
+                await().atMost(Duration.ofSeconds(60)).until(() -> h.simulator.calls("process") == 1);
+
+                nodes[leader].terminate();
+                long stopped = System.nanoTime();
+                await().atMost(Duration.ofSeconds(5)).until(() -> cluster(ports[standby]).get("leader").asBoolean());
+                assertThat(Duration.ofNanos(System.nanoTime() - stopped)).isLessThan(Duration.ofSeconds(5));
+                Path delivered = h.out.resolve(TestDumps.delivered("handed.dump"));
+                await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(delivered));
+                assertThat(HttpsFlowTest.unzip(delivered).get("dump.sql")).isEqualTo(original);
+                assertThat(h.simulator.calls("create")).isEqualTo(1);
+                assertThat(h.simulator.calls("upload")).as("nothing redone").isEqualTo(1);
+                assertThat(h.simulator.calls("process")).isEqualTo(1);
+            } finally {
+                for (CourierProcess p : nodes) {
+                    p.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void aLockFolderWithTheSqliteStoreIsRefusedInOneLine() throws Exception {
+        try (CourierHarness h = new CourierHarness(tmp.resolve("sqlite"))) {
+            Map<String, String> env = new HashMap<>(CourierProcess.env(h));
+            env.put("COURIER_CLUSTER_LOCK_DIR", tmp.resolve("lock").toString());
+            Path log = tmp.resolve("sqlite.log");
+            Process p = CourierProcess.start(log, List.of(), env).process();
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).isNotZero();
+            assertThat(Files.readString(log)).contains("courier.cluster.lock-dir is set, but the store is SQLite");
+        }
+    }
+
+    private static byte[] drop(CourierHarness h, String name, int size) throws Exception {
+        Path dump = TestDumps.customFormat(h.root.resolve("staging/" + name), size);
+        byte[] bytes = Files.readAllBytes(dump);
+        h.dropFile(dump);
+        return bytes;
+    }
+
+    /** GET /cluster of the node on {@code port}, or null while it does not answer. */
+    private JsonNode cluster(int port) {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/cluster")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() == 200 ? JSON.readTree(r.body()) : null;
+        } catch (Exception e) {
+            return null;
+        }
+    }
+}
