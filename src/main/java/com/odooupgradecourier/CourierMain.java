@@ -10,6 +10,7 @@ import com.odooupgradecourier.service.Cluster;
 import com.odooupgradecourier.service.HttpAccess;
 import com.odooupgradecourier.service.Metrics;
 import com.odooupgradecourier.service.Progress;
+import com.odooupgradecourier.service.Restorer;
 import com.odooupgradecourier.service.Retry;
 import com.odooupgradecourier.service.StatusView;
 import com.odooupgradecourier.simulator.SimulatorConfig;
@@ -217,7 +218,7 @@ public final class CourierMain {
         try (var c = store.getConnection(); var rs = c.createStatement().executeQuery("select id, step from dumps")) {
             while (rs.next()) {
                 before.add(rs.getString(1));
-                if (!List.of("delivered", "failed").contains(rs.getString(2))) {
+                if (!com.odooupgradecourier.store.Step.of(rs.getString(2)).isFinal()) {
                     ours.add(rs.getString(1));
                 }
             }
@@ -254,7 +255,7 @@ public final class CourierMain {
                     }
                 }
             }
-            boolean finished = rows.stream().allMatch(r -> r[1].equals("delivered") || r[1].equals("failed"));
+            boolean finished = rows.stream().allMatch(r -> com.odooupgradecourier.store.Step.of(r[1]).isFinal());
             quiet = waiting.size() == notTaken.size() && finished ? quiet + 1 : 0;
         }
         long delivered = rows.stream().filter(r -> r[1].equals("delivered")).count();
@@ -264,6 +265,8 @@ public final class CourierMain {
         for (String[] r : rows) {
             System.out.println(r[1].equals("delivered")
                     ? "  delivered  " + r[0] + " -> " + r[3] + " (request " + r[2] + ")"
+                    : r[1].equals("restore-failed")
+                    ? "  RESTORE FAILED " + r[0] + " -> " + r[3] + " (request " + r[2] + "), delivered, not restored: " + r[4]
                     : "  FAILED     " + r[0] + ": " + r[4] + " (the dump and its error record are in "
                     + pc.resolveProperty("courier.failed-dir").orElse("failed") + ")");
         }
@@ -359,7 +362,8 @@ public final class CourierMain {
         context.getRegistry().bind("bounces", new Bounces(context.getRegistry().lookupByNameAndType("store", DataSource.class),
                 context.getRegistry().lookupByNameAndType("dumps", Dumps.class), custody, new ErrorRecords(), failedDir,
                 Path.of(paths.apply("courier.drop-dir")).resolve(".courier"), context));
-        context.getRegistry().bind("retry", new Retry(context.getRegistry().lookupByNameAndType("dumps", Dumps.class), custody));
+        context.getRegistry().bind("retry", new Retry(context.getRegistry().lookupByNameAndType("dumps", Dumps.class), custody, dataDir));
+        context.getRegistry().bind("restorer", restorer(pc, dataDir, context.getRegistry().lookupByNameAndType("dumps", Dumps.class)));
 
         Progress progress = new Progress(Long.parseLong(pc.resolveProperty("courier.progress-interval").orElse("30").trim()));
         context.getRegistry().bind("progress", progress);
@@ -431,6 +435,28 @@ public final class CourierMain {
 
     private static long seconds(PropertiesComponent pc, String key, String fallback) {
         return Long.parseLong(pc.resolveProperty(key).orElse(fallback).trim());
+    }
+
+    /**
+     * The restore after delivery (courier.restore.*): when configured, PostgreSQL's client programs must be there, or
+     * the service does not start.
+     */
+    private static Restorer restorer(PropertiesComponent pc, Path dataDir, Dumps dumps) {
+        java.util.function.Function<String, String> p = k -> pc.resolveProperty("courier.restore." + k).orElse("").trim();
+        Restorer r = new Restorer(p.apply("url"), p.apply("user"), pc.resolveProperty("courier.restore.password").orElse(""),
+                p.apply("filestore-dir").isEmpty() ? null : Path.of(p.apply("filestore-dir")).toAbsolutePath(), p.apply("name"),
+                p.apply("jobs").isEmpty() ? 1 : Integer.parseInt(p.apply("jobs")),
+                p.apply("bin-dir").isEmpty() ? null : Path.of(p.apply("bin-dir")), dataDir.resolve("downloads").toAbsolutePath(), dumps);
+        if (r.configured()) {
+            String version;
+            try {
+                version = r.checkTools();
+            } catch (IllegalStateException e) {
+                throw new IllegalStateException("Odoo Upgrade Courier cannot start: " + e.getMessage(), e);
+            }
+            LOG.info("Delivered archives are restored into new databases on the PostgreSQL server {} ({})", r.server(), version);
+        }
+        return r;
     }
 
     /** This instance's name: courier.cluster.node-id, or the host name and the HTTP port. */

@@ -22,7 +22,7 @@ import org.apache.camel.ExchangeProperty;
  * customers, each with their own contract). Unknown keys are an error, never silently ignored.
  */
 public class DumpSettings {
-    static final List<String> KEYS = List.of("contract", "email", "target", "aim", "timezone");
+    static final List<String> KEYS = List.of("contract", "email", "target", "aim", "timezone", "restore", "restore-name");
     private static final long MAX_BYTES = 64 * 1024;
     private static final java.util.regex.Pattern SETTING_NAME = java.util.regex.Pattern.compile("[a-z][a-z0-9]{0,20}([._-][a-z0-9]{1,20}){0,3}");
     private final Map<String, String> defaults;
@@ -87,7 +87,7 @@ public class DumpSettings {
         }
     }
 
-    /** Sets the exchange properties contract, email, target, aim, timezone (and settingsFrom). */
+    /** Sets the exchange properties contract, email, target, aim, timezone, restore, restoreName (and settingsFrom). */
     public void apply(Exchange exchange) throws BadDumpException, IOException {
         defaults.forEach(exchange::setProperty);
         Path sidecar = Custody.sidecar(Path.of(exchange.getProperty("dumpPath", String.class)));
@@ -115,7 +115,7 @@ public class DumpSettings {
                     + ". Correct the file and drop both again.");
         }
         for (String key : p.stringPropertyNames()) {
-            exchange.setProperty(key, p.getProperty(key).trim());
+            exchange.setProperty(key.equals("restore-name") ? "restoreName" : key, p.getProperty(key).trim());
         }
         exchange.setProperty("settingsFrom", sidecar.getFileName().toString());
     }

@@ -10,7 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.camel.Exchange;
 
-/** The JSON event sent to {@code courier.notify-uri} when a dump is delivered or fails. */
+/** The JSON event sent to {@code courier.notify-uri} when a dump is delivered, fails, is restored or its restore fails. */
 public class Notifications {
     private final ObjectMapper json = new ObjectMapper();
     private final String outputUri;
@@ -22,6 +22,23 @@ public class Notifications {
     public String delivered(Exchange exchange) throws JsonProcessingException {
         Map<String, Object> e = common(exchange, "delivered");
         e.put("archive", Secrets.maskUri(outputUri) + " " + exchange.getProperty("deliveredName"));
+        return render(exchange, e);
+    }
+
+    /** The archive delivered earlier is restored into a new database: {@code restored_to} names it. */
+    public String restored(Exchange exchange) throws JsonProcessingException {
+        Map<String, Object> e = common(exchange, "restored");
+        e.put("archive", Secrets.maskUri(outputUri) + " " + exchange.getProperty("deliveredName"));
+        e.put("restored_to", exchange.getProperty("restoredTo"));
+        return render(exchange, e);
+    }
+
+    /** The restore failed: the archive stays delivered; the error ends with the program's last lines. */
+    public String restoreFailed(Exchange exchange) throws JsonProcessingException {
+        Map<String, Object> e = common(exchange, "restore-failed");
+        e.put("archive", Secrets.maskUri(outputUri) + " " + exchange.getProperty("deliveredName"));
+        e.put("restored_to", null);
+        e.put("error", exchange.getProperty("lastError"));
         return render(exchange, e);
     }
 

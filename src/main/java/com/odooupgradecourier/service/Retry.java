@@ -21,9 +21,12 @@ public class Retry {
     private final Dumps dumps;
     private final Custody custody;
 
-    public Retry(Dumps dumps, Custody custody) {
+    private final Path dataDir;
+
+    public Retry(Dumps dumps, Custody custody, Path dataDir) {
         this.dumps = dumps;
         this.custody = custody;
+        this.dataDir = dataDir;
     }
 
     /** Retries the dump with this id (or the newest failed one with this file name). */
@@ -34,6 +37,9 @@ public class Retry {
         }
         String id = (String) row.get("id");
         String name = (String) row.get("file_name");
+        if ("restore-failed".equals(row.get("step"))) {
+            return retryRestore(row);
+        }
         if (!"failed".equals(row.get("step"))) {
             throw new HttpAccess.Refused(409, name + " is not failed (it is at step " + row.get("step") + "): nothing to retry");
         }
@@ -64,6 +70,24 @@ public class Retry {
         return out;
     }
 
+    /** A delivered dump whose restore failed: restored again from the archive the courier kept for it. */
+    private Map<String, Object> retryRestore(Map<String, Object> row) throws Exception {
+        String id = (String) row.get("id");
+        String name = (String) row.get("file_name");
+        Path archive = com.odooupgradecourier.transfer.Downloads.archiveIn(dataDir, id);
+        if (!java.nio.file.Files.isRegularFile(archive, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new HttpAccess.Refused(410, name + "'s archive is no longer kept for a restore: restore the delivered archive "
+                    + row.get("delivered_to") + " by hand, or drop the dump again");
+        }
+        Step step = dumps.retry(id, name, (String) row.get("failed_step"), (String) row.get("path"));
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("id", id);
+        out.put("dump", name);
+        out.put("request_id", row.get("request_id"));
+        out.put("step", step.id());
+        return out;
+    }
+
     /** {@code --retry DUMP}: the same, from the command line, on the store the settings name. */
     public static int fromCommandLine(Path settingsFile, String idOrName, Function<Path, Function<String, String>> settings) {
         try {
@@ -72,7 +96,7 @@ public class Retry {
             DataSource store = Store.open(orElse(s.apply("courier.store.url"), ""), orElse(s.apply("courier.store.user"), ""),
                     orElse(s.apply("courier.store.password"), ""), dataDir);
             Dumps dumps = new Dumps(store, "retry", 1, 1, 1, 0, 1, 1, System::currentTimeMillis);
-            Map<String, Object> done = new Retry(dumps, new Custody(dataDir)).retry(idOrName);
+            Map<String, Object> done = new Retry(dumps, new Custody(dataDir), dataDir).retry(idOrName);
             System.out.println(done.get("dump") + " (" + done.get("id") + "): taken up again at step " + done.get("step")
                     + (done.get("request_id") == null ? "" : " with request " + done.get("request_id"))
                     + "; a running courier goes on with it at once, a stopped one when it starts.");

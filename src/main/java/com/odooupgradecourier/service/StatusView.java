@@ -57,8 +57,10 @@ public class StatusView {
             m.put("what_to_do", row.get("what_to_do"));
             m.put("delivered_to", row.get("delivered_to"));
             // a failed dump can be retried while its file is still where the service put it
-            m.put("retryable", "failed".equals(row.get("step")) && row.get("path") instanceof String p
+            // (a failed restore is restored again from the archive the courier keeps for it)
+            m.put("retryable", "restore-failed".equals(row.get("step")) || "failed".equals(row.get("step")) && row.get("path") instanceof String p
                     && java.nio.file.Files.exists(java.nio.file.Path.of(p), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+            m.put("restored_to", row.get("restored_to"));
             m.put("attempts", row.get("attempts"));
             m.put("received_at", row.get("received_millis") instanceof Number n ? time(n) : String.valueOf(row.get("created_at")));
             m.put("updated_at", String.valueOf(row.get("updated_at")));
@@ -91,7 +93,7 @@ public class StatusView {
     }
 
     private static boolean isFinal(Map<String, Object> row) {
-        return "delivered".equals(row.get("step")) || "failed".equals(row.get("step"));
+        return row.get("step") instanceof String step && Step.of(step).isFinal();
     }
 
     private static String time(Number millis) {
@@ -107,7 +109,7 @@ public class StatusView {
                 <title>Odoo Upgrade Courier</title>
                 <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}
                 td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}th{background:#eee}
-                .failed{background:#fdd}.delivered{background:#dfd}.waiting{background:#ffd}nav a{margin-right:.6em}</style></head><body>
+                .failed,.restore-failed{background:#fdd}.delivered{background:#dfd}.waiting{background:#ffd}nav a{margin-right:.6em}</style></head><body>
                 <h1>Odoo Upgrade Courier</h1>
                 <p>The newest dumps (200 at most), newest first; this page refreshes every 10 seconds. The same as JSON:
                 <a href="requests">/requests</a>.</p>
@@ -134,6 +136,8 @@ public class StatusView {
             Map<String, Object> t = (Map<String, Object>) r.get("transfer");
             String transfer = t.isEmpty() ? "" : t.get("direction") + " " + t.get("percent") + "%";
             String message = r.get("waiting") != null ? String.valueOf(r.get("waiting"))
+                    : "restore-failed".equals(r.get("step")) ? String.valueOf(r.get("last_error"))
+                    : "delivered".equals(r.get("step")) && r.get("restored_to") != null ? "restored to the database " + r.get("restored_to")
                     : r.get("customer_message") != null ? String.valueOf(r.get("customer_message"))
                     : r.get("last_error") != null ? String.valueOf(r.get("last_error")) : "";
             String css = r.get("waiting") != null ? "waiting" : String.valueOf(r.get("step"));
@@ -144,7 +148,7 @@ public class StatusView {
                     .append("</td><td>").append(esc(r.get("elapsed"))).append(" / ").append(esc(r.get("estimated_time")))
                     .append("</td><td>").append(esc(transfer)).append("</td><td>").append(esc(message))
                     .append("</td><td>").append(esc(r.get("what_to_do"))).append("</td><td>");
-            if ("failed".equals(r.get("step")) && access.buttons() && Boolean.TRUE.equals(r.get("retryable"))) {
+            if (access.buttons() && Boolean.TRUE.equals(r.get("retryable"))) {
                 h.append("<form method=\"post\" action=\"requests/").append(esc(r.get("id")))
                         .append("/retry\"><button type=\"submit\">Retry</button></form>");
             }

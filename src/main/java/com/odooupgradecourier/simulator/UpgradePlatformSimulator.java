@@ -42,7 +42,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The "upgraded" archive is a zip (stored, not deflated) holding {@code upgrade.json} (target,
  * sha256 and size of the uploaded dump) and {@code dump.sql}, the uploaded bytes unchanged: a test can
- * check that what is delivered derives from what was sent.
+ * check that what is delivered derives from what was sent. An uploaded Odoo zip (plain-SQL {@code dump.sql} and
+ * {@code filestore/}) comes back as that zip, its {@code dump.sql} ending with a marker table of the target, so that
+ * the upgraded database can be restored and checked.
  */
 public final class UpgradePlatformSimulator implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(UpgradePlatformSimulator.class);
@@ -616,6 +618,11 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         byte[] manifestBytes = json.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest);
 
         Path tmp = r.dir.resolve("upgraded.zip.tmp");
+        if (isOdooZip(dump)) {
+            writeUpgradedOdooZip(dump, tmp, manifestBytes, r.target);
+            Files.move(tmp, r.upgradedFile(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            return;
+        }
         try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(tmp))) {
             zip.setMethod(ZipOutputStream.STORED);
             zip.putNextEntry(stored("upgrade.json", manifestBytes.length, crcOf(manifestBytes)));
@@ -628,6 +635,62 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
             zip.closeEntry();
         }
         Files.move(tmp, r.upgradedFile(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Whether an upload is an Odoo zip: a zip with {@code dump.sql} in plain SQL. */
+    private static boolean isOdooZip(Path dump) {
+        try (InputStream in = Files.newInputStream(dump)) {
+            byte[] head = in.readNBytes(4);
+            if (head.length < 4 || head[0] != 'P' || head[1] != 'K' || head[2] != 3 || head[3] != 4) {
+                return false;
+            }
+        } catch (IOException e) {
+            return false;
+        }
+        try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(dump.toFile())) {
+            ZipEntry sql = zip.getEntry("dump.sql");
+            if (sql == null) {
+                return false;
+            }
+            try (InputStream in = zip.getInputStream(sql)) {
+                return !new String(in.readNBytes(5), java.nio.charset.StandardCharsets.US_ASCII).equals("PGDMP");
+            }
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The upgrade of an Odoo zip, as far as a simulator goes: the same zip (dump.sql, filestore/) with upgrade.json, and
+     * dump.sql ending with a table that says which version it was upgraded to ({@code courier_upgrade_marker}), so a
+     * restore of it can be checked. Every entry is streamed.
+     */
+    private static void writeUpgradedOdooZip(Path dump, Path out, byte[] manifest, String target) throws IOException {
+        String marker = "\n-- upgraded by the Odoo Upgrade Courier's simulator\n"
+                + "CREATE TABLE public.courier_upgrade_marker (target text NOT NULL);\n"
+                + "INSERT INTO public.courier_upgrade_marker (target) VALUES ('" + String.valueOf(target).replace("'", "''") + "');\n";
+        try (java.util.zip.ZipFile in = new java.util.zip.ZipFile(dump.toFile());
+             ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(out))) {
+            zip.putNextEntry(new ZipEntry("upgrade.json"));
+            zip.write(manifest);
+            zip.closeEntry();
+            for (java.util.Enumeration<? extends ZipEntry> en = in.entries(); en.hasMoreElements(); ) {
+                ZipEntry e = en.nextElement();
+                if (e.getName().equals("upgrade.json")) {
+                    continue;
+                }
+                zip.putNextEntry(new ZipEntry(e.getName()));
+                if (!e.isDirectory()) {
+                    try (InputStream from = in.getInputStream(e)) {
+                        from.transferTo(zip);
+                    }
+                    if (e.getName().equals("dump.sql")) {
+                        zip.write(marker.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    }
+                }
+                zip.closeEntry();
+            }
+        }
     }
 
     private static ZipEntry stored(String name, long size, long crc) {

@@ -52,7 +52,11 @@ public class Dumps {
             "notes_url", "notesUrl", "elapsed", "elapsed", "estimated_time", "estimatedTime", "delivered_to", "deliveredName",
             "step", "dumpStep", "received_millis", "receivedMillis", "attempts", "attempts", "last_error", "lastError",
             "failed_step", "failedStep", "next_attempt_at", "nextAttemptAt", "what_to_do", "whatToDo",
-            "delivery_name", "deliveryNameBefore");
+            "delivery_name", "deliveryNameBefore", "restore", "restore", "restore_name", "restoreName", "restored_to", "restoredTo");
+    /** The steps nothing takes up (but a retry), as an SQL list. */
+    private static final String FINAL = Step.sqlList(Step::isFinal);
+    /** The steps of a dump the platform no longer works on, as an SQL list: such a dump is not in flight. */
+    private static final String LEFT_PLATFORM = Step.sqlList(Step::leftPlatform);
     /** Columns that hold the request key (itself, or in a platform URL): sealed with courier.store.secret. */
     static final Set<String> SEALED = Set.of("request_key", "status_url", "download_url", "notes_url");
     /** Columns of text from the platform or errors: the key is masked out of them before they are stored. */
@@ -129,7 +133,7 @@ public class Dumps {
         long now = clock.getAsLong();
         List<Map<String, Object>> claimed = new ArrayList<>();
         try (Connection c = store.getConnection()) {
-            List<Map<String, Object>> due = query(c, "select * from dumps where step not in ('delivered', 'failed') "
+            List<Map<String, Object>> due = query(c, "select * from dumps where step not in (" + FINAL + ") "
                     + "and next_attempt_at <= ? and (lease_until is null or lease_until < ?) order by next_attempt_at, received_millis",
                     CLAIM_BATCH, now, now);
             for (Map<String, Object> row : due) {
@@ -182,7 +186,7 @@ public class Dumps {
         }
     }
 
-    /** The heartbeat: every dump this node works on keeps its lease. */
+    /** The heartbeat: every dump this node works on keeps its lease; one another node took meanwhile is let go here. */
     public void renewLeases() throws SQLException {
         if (held.isEmpty()) {
             return;
@@ -309,7 +313,7 @@ public class Dumps {
             throw e;
         }
         exchange.setProperty("dumpStep", to.id());
-        if (t == Transition.FAIL) {
+        if (t == Transition.FAIL || t == Transition.FAIL_RESTORE) {
             exchange.setProperty("failedStep", from.id());
         } else if (t == Transition.RETRY) {
             exchange.removeProperty("failedStep");
@@ -324,6 +328,11 @@ public class Dumps {
      */
     public Step retry(String id, String fileName, String failedStep, String path) throws SQLException {
         Step failedAt = failedStep == null ? Step.RECEIVED : Step.of(failedStep);
+        if (failedAt == Step.RESTORING) {
+            // a failed restore: the dump was delivered, its archive is restored again
+            apply(id, fileName, Transition.RETRY, Step.RESTORE_FAILED, Step.RESTORING, java.util.Collections.emptyMap(), 0, null);
+            return Step.RESTORING;
+        }
         // before its request exists a dump starts over: inspected again, its settings (perhaps corrected) read again
         Step to = failedAt == Step.ADMITTED ? Step.RECEIVED : failedAt;
         apply(id, fileName, Transition.RETRY, Step.FAILED, to, java.util.Collections.singletonMap("path", path), 0, null);
@@ -337,7 +346,7 @@ public class Dumps {
         }
         try (Connection c = store.getConnection()) {
             List<Map<String, Object>> twin = query(c, "select file_name from dumps where sha256 = ? and id <> ? "
-                    + "and step not in ('delivered', 'failed')", 1, sha256, id);
+                    + "and step not in (" + LEFT_PLATFORM + ")", 1, sha256, id);
             return twin.isEmpty() ? null : (String) twin.get(0).get("file_name");
         }
     }
@@ -437,7 +446,10 @@ public class Dumps {
         if (t == Transition.FAIL) {
             sql.append(", failed_step = ?");
             args.add(from.id());
-        } else if (t == Transition.DELIVER) {
+        } else if (t == Transition.FAIL_RESTORE) {
+            sql.append(", failed_step = ?");
+            args.add(Step.RESTORING.id());
+        } else if (t == Transition.DELIVER || t == Transition.DELIVER_TO_RESTORE) {
             // delivered: the request's key and URLs are needed no more, and kept no longer
             sql.append(", request_key = null, status_url = null, download_url = null, notes_url = null");
         } else if (t == Transition.RETRY) {
@@ -513,7 +525,7 @@ public class Dumps {
         List<Map<String, Object>> twin;
         try (Connection c = store.getConnection()) {
             twin = query(c, "select file_name, request_id, step from dumps where sha256 = ? and id <> ? "
-                    + "and step not in ('delivered', 'failed')", 1, sha, exchange.getProperty("dumpId", String.class));
+                    + "and step not in (" + LEFT_PLATFORM + ")", 1, sha, exchange.getProperty("dumpId", String.class));
         }
         Map<String, Object> t = twin.isEmpty() ? Map.of() : twin.get(0);
         return new DuplicateDumpException("the same dump (sha256 " + sha + ") is already in flight as " + t.get("file_name")

@@ -26,22 +26,40 @@ public enum Step {
     DOWNLOADING,
     /** The archive (and its notes) are complete on disk, waiting to be delivered. */
     DOWNLOADED,
-    /** Delivered to the output; the dump left custody. Final. */
+    /**
+     * Delivered, and being restored into a new PostgreSQL database (when {@code courier.restore.url} is set). The
+     * platform's work is over: the same dump dropped again is a new upgrade.
+     */
+    RESTORING,
+    /** Delivered to the output (and restored, when restores are configured); the dump left custody. Final. */
     DELIVERED,
+    /** Delivered, but its restore failed: the database it created was dropped, the archive kept. Final (a retry restores again). */
+    RESTORE_FAILED,
     /** Bounced: an error record and the dump are in the failed folder. Final. */
     FAILED;
 
-    /** The name stored and shown: lower case, e.g. {@code uploading}. */
+    /** The name stored and shown: lower case with dashes, e.g. {@code uploading}, {@code restore-failed}. */
     public String id() {
-        return name().toLowerCase(Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     public boolean isFinal() {
-        return this == DELIVERED || this == FAILED;
+        return this == DELIVERED || this == FAILED || this == RESTORE_FAILED;
+    }
+
+    /** Whether the platform's work on the dump is over (delivered, being restored, or final): it is not in flight. */
+    public boolean leftPlatform() {
+        return isFinal() || this == RESTORING;
+    }
+
+    /** The steps, as an SQL list of quoted ids, for which {@code test} holds: e.g. {@code 'delivered', 'failed'}. */
+    public static String sqlList(java.util.function.Predicate<Step> test) {
+        return java.util.Arrays.stream(values()).filter(test).map(s -> "'" + s.id() + "'")
+                .collect(java.util.stream.Collectors.joining(", "));
     }
 
     public static Step of(String id) {
-        return valueOf(id.trim().toUpperCase(Locale.ROOT));
+        return valueOf(id.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
     }
 
     @Override

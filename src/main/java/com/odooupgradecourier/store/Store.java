@@ -85,7 +85,15 @@ public final class Store {
             "ALTER TABLE dumps ADD COLUMN what_to_do TEXT",
             // 6: the name an archive is (being) delivered under, chosen once: no two dumps ever share one
             "ALTER TABLE dumps ADD COLUMN delivery_name TEXT",
-            "CREATE UNIQUE INDEX dumps_delivery_name ON dumps (delivery_name)");
+            "CREATE UNIQUE INDEX dumps_delivery_name ON dumps (delivery_name)",
+            // 7: the restore into PostgreSQL after delivery: a dump's own choice, and the database it was restored to
+            "ALTER TABLE dumps ADD COLUMN restore VARCHAR(8)",
+            "ALTER TABLE dumps ADD COLUMN restore_name VARCHAR(64)",
+            "ALTER TABLE dumps ADD COLUMN restored_to VARCHAR(64)",
+            // a dump being restored (or whose restore failed) left the platform: the same dump may be upgraded again
+            "DROP INDEX dumps_one_in_flight",
+            "CREATE UNIQUE INDEX dumps_one_on_platform ON dumps (sha256) WHERE step NOT IN ('delivered', 'failed', 'restoring', "
+                    + "'restore-failed')");
 
     /** The schema version a store has once opened. */
     public static final int VERSION = MIGRATIONS.size();

@@ -3,6 +3,8 @@ package com.odooupgradecourier.store;
 import static com.odooupgradecourier.store.Step.ADMITTED;
 import static com.odooupgradecourier.store.Step.CREATED;
 import static com.odooupgradecourier.store.Step.DELIVERED;
+import static com.odooupgradecourier.store.Step.RESTORE_FAILED;
+import static com.odooupgradecourier.store.Step.RESTORING;
 import static com.odooupgradecourier.store.Step.DONE;
 import static com.odooupgradecourier.store.Step.DOWNLOADED;
 import static com.odooupgradecourier.store.Step.DOWNLOADING;
@@ -30,7 +32,8 @@ import java.util.Set;
 public enum Transition {
     /** Inspected, settings applied; refused when another unfinished dump has the same sha256. */
     ADMIT("admitted", EnumSet.of(RECEIVED), ADMITTED, Due.NOW,
-            "path", "size", "sha256", "format", "platform_name", "contract", "email", "target", "aim", "timezone"),
+            "path", "size", "sha256", "format", "platform_name", "contract", "email", "target", "aim", "timezone",
+            "restore", "restore_name"),
     /** The platform created the request: its id and key are kept before any byte is sent. */
     CREATE("created", EnumSet.of(ADMITTED), CREATED, Due.NOW, "request_id", "request_key", "request_created_millis"),
     /** An upload begins, or a broken one is taken up again. */
@@ -51,13 +54,24 @@ public enum Transition {
     DOWNLOAD("downloaded", EnumSet.of(DOWNLOADING), DOWNLOADED, Due.NOW),
     /** The archive is at the output under its delivered name. */
     DELIVER("delivered", EnumSet.of(DOWNLOADED), DELIVERED, Due.NEVER, "delivered_to"),
+    /** The archive is at the output under its delivered name, and is to be restored into a new database. */
+    DELIVER_TO_RESTORE("delivered-to-restore", EnumSet.of(DOWNLOADED), RESTORING, Due.NOW, "delivered_to"),
+    /** The restore created its database: the name is kept, so a restore cut short drops it (and only it) before it retries. */
+    CREATE_DATABASE("database-created", EnumSet.of(RESTORING), RESTORING, Due.NONE, "restored_to"),
+    /** The archive is restored into its own new database (and its filestore beside the others). */
+    RESTORE("restored", EnumSet.of(RESTORING), DELIVERED, Due.NEVER, "restored_to"),
+    /** The restore failed: the database it created is dropped again, the archive stays delivered. */
+    FAIL_RESTORE("restore-failed", EnumSet.of(RESTORING), RESTORE_FAILED, Due.NEVER, "last_error", "restored_to"),
     /** A fault that may pass outlived the step's retries: the dump waits in its step until it is due again. */
     PARK("parked", unfinished(), null, Due.BACK_OFF, "last_error"),
-    /** A final cause (or the end of the dump's lifetime): bounced with a record. */
-    FAIL("failed", unfinished(), FAILED, Due.NEVER,
+    /** A final cause (or the end of the dump's lifetime): bounced with a record. A delivered dump is never bounced. */
+    FAIL("failed", onPlatform(), FAILED, Due.NEVER,
             "last_error", "what_to_do", "path", "state", "customer_message", "size", "sha256", "format", "platform_name"),
-    /** A failed dump taken up again, at the step it failed at (its platform request, if any, kept). */
-    RETRY("retried", EnumSet.of(FAILED), null, Due.NOW);
+    /**
+     * A failed dump taken up again, at the step it failed at (its platform request, if any, kept); a failed restore is
+     * restored again.
+     */
+    RETRY("retried", EnumSet.of(FAILED, RESTORE_FAILED), null, Due.NOW);
 
     /** When a dump is due again after a transition. */
     enum Due {
@@ -85,6 +99,12 @@ public enum Transition {
         this.to = to;
         this.due = due;
         this.columns = List.of(columns);
+    }
+
+    private static Set<Step> onPlatform() {
+        EnumSet<Step> s = EnumSet.allOf(Step.class);
+        s.removeIf(Step::leftPlatform);
+        return s;
     }
 
     private static Set<Step> unfinished() {

@@ -151,9 +151,10 @@ public class Custody {
     }
 
     /** Deletes the local copies of what was just delivered. */
-    public void discard(@ExchangeProperty("archivePath") String archivePath, @ExchangeProperty("notesPath") String notesPath)
-            throws IOException {
-        for (String p : new String[] {archivePath, notesPath}) {
+    public void discard(@ExchangeProperty("archivePath") String archivePath, @ExchangeProperty("notesPath") String notesPath,
+                        @ExchangeProperty("dumpStep") String step) throws IOException {
+        // a dump still to be restored keeps its archive here until it is restored
+        for (String p : "restoring".equals(step) ? new String[] {notesPath} : new String[] {archivePath, notesPath}) {
             if (p != null) {
                 Files.deleteIfExists(Path.of(p));
             }

@@ -45,7 +45,12 @@ public class Downloads {
 
     /** Where a dump's upgraded archive is downloaded to. */
     public String archivePath(@ExchangeProperty("dumpId") String dumpId) {
-        return downloadsDir.resolve(dumpId + ".archive").toString();
+        return archiveIn(downloadsDir.getParent(), dumpId).toString();
+    }
+
+    /** Where a dump's upgraded archive is downloaded to, in the data folder {@code dataDir}. */
+    public static Path archiveIn(Path dataDir, String dumpId) {
+        return dataDir.resolve("downloads").toAbsolutePath().resolve(dumpId + ".archive");
     }
 
     /** Where a dump's upgrade notes are downloaded to. */

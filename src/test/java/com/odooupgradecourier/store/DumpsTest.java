@@ -67,6 +67,10 @@ class DumpsTest {
                     "download-started", "downloaded")),
             Map.entry(Step.DELIVERED, List.of("admitted", "created", "upload-started", "uploaded", "processing", "upgraded",
                     "download-started", "downloaded", "delivered")),
+            Map.entry(Step.RESTORING, List.of("admitted", "created", "upload-started", "uploaded", "processing", "upgraded",
+                    "download-started", "downloaded", "delivered-to-restore")),
+            Map.entry(Step.RESTORE_FAILED, List.of("admitted", "created", "upload-started", "uploaded", "processing", "upgraded",
+                    "download-started", "downloaded", "delivered-to-restore", "restore-failed")),
             Map.entry(Step.FAILED, List.of("admitted", "created", "failed")));
 
     @ParameterizedTest
@@ -86,7 +90,7 @@ class DumpsTest {
                 assertThat(db.queryForObject("select step from dumps where id = ?", String.class, id)).isEqualTo(step.id());
                 if (t.allowedFrom(step)) {
                     dumps.go(ex, t.id());
-                    Step expected = t == Transition.RETRY ? Step.CREATED : t.target(step);
+                    Step expected = t != Transition.RETRY ? t.target(step) : step == Step.RESTORE_FAILED ? Step.RESTORING : Step.CREATED;
                     assertThat(db.queryForObject("select step from dumps where id = ?", String.class, id))
                             .as("%s from %s", t.id(), step).isEqualTo(expected.id());
                     assertThat(db.queryForObject("select count(*) from dump_events where dump_id = ? and transition = ?",

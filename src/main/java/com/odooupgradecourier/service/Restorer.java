@@ -1,0 +1,465 @@
+package com.odooupgradecourier.service;
+
+import com.odooupgradecourier.support.Secrets;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.Enumeration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The last mile: the delivered archive restored into a new PostgreSQL database, as Odoo's own client does after an
+ * upgrade, with PostgreSQL's client programs ({@code createdb}, {@code psql}, {@code pg_restore}, {@code dropdb}).
+ *
+ * <p>The database is always one the courier creates: when the name is taken (a database, or a filestore folder of
+ * that name) {@code _2}, {@code _3}, … are tried; an existing database is never dropped, emptied or written to. A
+ * restore that fails drops only the database it created. The password reaches the programs through their
+ * environment ({@code PGPASSWORD}), never their arguments.
+ */
+public class Restorer {
+    private static final Logger LOG = LoggerFactory.getLogger("courier");
+    /** The programs a restore runs. */
+    static final List<String> TOOLS = List.of("createdb", "dropdb", "psql", "pg_restore");
+    /** A database name the courier creates: lower case letters, digits and underscores, at most 63 bytes. */
+    private static final Pattern NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+    private static final Pattern JDBC = Pattern.compile("jdbc:postgresql://([^/:?]*)(?::(\\d+))?/([^?]*)(?:\\?.*)?");
+    private static final int STDERR_LINES = 20;
+    private static final int MAX_SUFFIX = 99;
+
+    private final String host;
+    private final String port;
+    private final String maintenanceDb;
+    private final String user;
+    private final String password;
+    private final Path filestoreDir;
+    private final String nameTemplate;
+    private final int jobs;
+    private final Path binDir;
+    private final Path workDir;
+    private final com.odooupgradecourier.store.Dumps dumps;
+
+    /**
+     * @param url          {@code courier.restore.url}: the JDBC URL of a maintenance database; empty: no restore
+     * @param filestoreDir {@code courier.restore.filestore-dir} (Odoo's {@code data_dir/filestore}), or null
+     * @param nameTemplate {@code courier.restore.name}, with {@code ${stem}} and {@code ${target}}
+     * @param binDir       {@code courier.restore.bin-dir}, or null for the PATH
+     * @param workDir      where a custom-format dump inside a zip is unpacked for {@code pg_restore}
+     */
+    public Restorer(String url, String user, String password, Path filestoreDir, String nameTemplate, int jobs, Path binDir,
+                    Path workDir, com.odooupgradecourier.store.Dumps dumps) {
+        this.dumps = dumps;
+        url = url == null ? "" : url.trim();
+        if (url.isEmpty()) {
+            host = port = maintenanceDb = null;
+        } else {
+            java.util.regex.Matcher m = JDBC.matcher(url);
+            if (!m.matches()) {
+                throw new IllegalArgumentException("courier.restore.url must be jdbc:postgresql://host[:port]/database, not "
+                        + Secrets.maskUri(url));
+            }
+            host = m.group(1).isEmpty() ? "localhost" : m.group(1);
+            port = m.group(2) == null ? "5432" : m.group(2);
+            maintenanceDb = m.group(3).isEmpty() ? "postgres" : m.group(3);
+        }
+        this.user = user == null ? "" : user.trim();
+        this.password = password == null ? "" : password;
+        this.filestoreDir = filestoreDir;
+        this.nameTemplate = nameTemplate == null || nameTemplate.isBlank() ? "${stem}_${target}" : nameTemplate.trim();
+        this.jobs = Math.max(1, jobs);
+        this.binDir = binDir;
+        this.workDir = workDir;
+    }
+
+    /** Whether restores are configured ({@code courier.restore.url} is set). */
+    public boolean configured() {
+        return host != null;
+    }
+
+    /** Where the restores go, for the log: {@code host:port} (never the password). */
+    public String server() {
+        return host + ":" + port;
+    }
+
+    /**
+     * At start, when restores are configured: the client programs are there and answer; returns pg_restore's version.
+     *
+     * @throws IllegalStateException one line that says which programs are missing and where they were looked for
+     */
+    public String checkTools() {
+        List<String> missing = TOOLS.stream().filter(t -> program(t) == null).toList();
+        if (!missing.isEmpty()) {
+            throw new IllegalStateException("courier.restore.url is set, but PostgreSQL's client programs " + missing + " are not "
+                    + (binDir != null ? "in courier.restore.bin-dir (" + binDir + ")" : "on the PATH")
+                    + ": install them (Debian: postgresql-client) or set courier.restore.bin-dir");
+        }
+        try {
+            Result r = run(List.of(program("pg_restore").toString(), "--version"), null);
+            if (r.exit != 0) {
+                throw new IllegalStateException("pg_restore --version failed: " + r.stderr());
+            }
+            return r.stdout.trim();
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException("pg_restore cannot be run: " + e.getMessage());
+        }
+    }
+
+    /** Whether this dump is restored: configured, and not turned off by its settings file ({@code restore = false}). */
+    public boolean wanted(@ExchangeProperty("restore") String restore) {
+        return configured() && !"false".equalsIgnoreCase(restore == null ? "" : restore.trim());
+    }
+
+    /**
+     * Checks a dump's own restore settings at admission: {@code restore} is true or false, {@code restore-name} a
+     * database name the courier may create, and neither asks for a restore that is not configured.
+     */
+    public void checkSettings(@ExchangeProperty("restore") String restore, @ExchangeProperty("restoreName") String restoreName)
+            throws com.odooupgradecourier.dump.BadDumpException {
+        if (restore != null && !restore.isBlank() && !restore.trim().equalsIgnoreCase("true") && !restore.trim().equalsIgnoreCase("false")) {
+            throw new com.odooupgradecourier.dump.BadDumpException("restore must be true or false in the dump's settings file");
+        }
+        if ("true".equalsIgnoreCase(restore == null ? "" : restore.trim()) && !configured()) {
+            throw new com.odooupgradecourier.dump.BadDumpException("the dump's settings ask for a restore, but courier.restore.url "
+                    + "is not set: set it, or drop the dump without restore = true");
+        }
+        if (restoreName != null && !restoreName.isBlank() && !NAME.matcher(restoreName.trim()).matches()) {
+            throw new com.odooupgradecourier.dump.BadDumpException("restore-name must be a database name of lower-case letters, digits "
+                    + "and underscores (at most 63, not starting with a digit)");
+        }
+    }
+
+    /**
+     * The database name a dump is restored as before a suffix: its {@code restore-name}, else the template with the
+     * dump's file name without its extension and the target with dots as underscores, e.g. {@code acme.zip} to 17.0:
+     * {@code acme_17_0}. Anything but letters, digits and underscores becomes an underscore.
+     */
+    public String baseName(String fileName, String target, String restoreName) {
+        if (restoreName != null && !restoreName.isBlank()) {
+            return restoreName.trim();
+        }
+        String stem = fileName;
+        for (String ext : List.of(".gz", ".zip", ".dump", ".sql", ".backup", ".pgdump", ".tar")) {
+            if (stem.toLowerCase(Locale.ROOT).endsWith(ext) && stem.length() > ext.length()) {
+                stem = stem.substring(0, stem.length() - ext.length());
+            }
+        }
+        String name = nameTemplate.replace("${stem}", stem).replace("${target}", target == null ? "" : target)
+                .toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_").replaceAll("_+", "_");
+        if (name.isEmpty() || !Character.isLetter(name.charAt(0)) && name.charAt(0) != '_') {
+            name = "db_" + name;
+        }
+        // room for a suffix (_99) within PostgreSQL's 63 bytes
+        return name.length() > 60 ? name.substring(0, 60) : name;
+    }
+
+    /**
+     * Restores the exchange's downloaded archive ({@code archivePath}) into a database it creates, and its filestore
+     * beside the others. A database a broken earlier attempt created ({@code restoredTo}) is dropped first. Sets
+     * {@code restoredTo}; the store learns the name ({@code database-created}) as soon as the database exists.
+     *
+     * @throws RestoreFailedException the restore failed: the database it created is dropped again, the message ends
+     *                                with the last lines the program wrote
+     */
+    public void restore(Exchange exchange) throws Exception {
+        Path archive = Path.of(exchange.getProperty("archivePath", String.class));
+        String fileName = exchange.getProperty("fileName", String.class);
+        String earlier = exchange.getProperty("restoredTo", String.class);
+        if (earlier != null && NAME.matcher(earlier).matches()) {
+            // a restore cut short (a crash, a stop) left the database it created: it is the courier's, and dropped
+            dropQuietly(earlier);
+            LOG.info("{}: the database {} a broken restore left was dropped; restoring again", fileName, earlier);
+        }
+        Kind kind = kind(archive);
+        String base = baseName(fileName, exchange.getProperty("target", String.class), exchange.getProperty("restoreName", String.class));
+        String name = createDatabase(base);
+        exchange.setProperty("restoredTo", name);
+        dumps.go(exchange, "database-created");
+        Path filestore = filestoreDir == null ? null : filestoreDir.resolve(name);
+        try {
+            Path unpacked = null;
+            try {
+                switch (kind) {
+                    case ODOO_ZIP_SQL -> psql(archive, name);
+                    case ODOO_ZIP_CUSTOM -> {
+                        unpacked = unpack(archive, "dump.sql", exchange.getProperty("dumpId", String.class));
+                        pgRestore(unpacked, name);
+                    }
+                    case CUSTOM -> pgRestore(archive, name);
+                    default -> throw new IllegalStateException(kind.name());
+                }
+            } finally {
+                if (unpacked != null) {
+                    Files.deleteIfExists(unpacked);
+                }
+            }
+            if (kind != Kind.CUSTOM) {
+                restoreFilestore(archive, filestore, fileName);
+            }
+        } catch (Exception e) {
+            dropQuietly(name);
+            if (filestore != null) {
+                deleteTree(filestore);
+            }
+            exchange.setProperty("restoredTo", null);
+            throw e instanceof RestoreFailedException ? e : new RestoreFailedException("restore into " + name + " failed: " + e.getMessage());
+        }
+    }
+
+    /** What the archive holds, read from its bytes, never its name. */
+    enum Kind { ODOO_ZIP_SQL, ODOO_ZIP_CUSTOM, CUSTOM }
+
+    static Kind kind(Path archive) throws IOException, RestoreFailedException {
+        byte[] head = new byte[5];
+        try (InputStream in = Files.newInputStream(archive)) {
+            int n = in.readNBytes(head, 0, 5);
+            if (n == 5 && new String(head, StandardCharsets.US_ASCII).equals("PGDMP")) {
+                return Kind.CUSTOM;
+            }
+            if (n < 4 || head[0] != 'P' || head[1] != 'K' || head[2] != 3 || head[3] != 4) {
+                throw new RestoreFailedException("the archive is neither an Odoo zip (dump.sql and filestore/) nor a pg_dump "
+                        + "custom-format archive: not restored");
+            }
+        }
+        try (ZipFile zip = new ZipFile(archive.toFile())) {
+            ZipEntry dump = zip.getEntry("dump.sql");
+            if (dump == null) {
+                throw new RestoreFailedException("the archive is a zip without dump.sql: not restored");
+            }
+            try (InputStream in = zip.getInputStream(dump)) {
+                byte[] b = in.readNBytes(5);
+                return new String(b, StandardCharsets.US_ASCII).equals("PGDMP") ? Kind.ODOO_ZIP_CUSTOM : Kind.ODOO_ZIP_SQL;
+            }
+        }
+    }
+
+    /** Creates the first free database of {@code base}, {@code base_2}, … (a filestore folder of that name counts as taken). */
+    private String createDatabase(String base) throws Exception {
+        for (int i = 1; i <= MAX_SUFFIX; i++) {
+            String name = i == 1 ? base : base + "_" + i;
+            if (filestoreDir != null && Files.exists(filestoreDir.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
+                continue;
+            }
+            Result r = run(List.of(program("createdb").toString(), "--maintenance-db=" + maintenanceDb, "--template=template0",
+                    "--", name), null);
+            if (r.exit == 0) {
+                return name;
+            }
+            if (!r.stderr().contains("already exists")) {
+                throw new RestoreFailedException("createdb " + name + " failed: " + r.stderr());
+            }
+        }
+        throw new RestoreFailedException("the names " + base + " to " + base + "_" + MAX_SUFFIX + " are all taken");
+    }
+
+    private void psql(Path archive, String name) throws Exception {
+        try (ZipFile zip = new ZipFile(archive.toFile()); InputStream sql = zip.getInputStream(zip.getEntry("dump.sql"))) {
+            Result r = run(List.of(program("psql").toString(), "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1",
+                    "--dbname=" + name, "--file=-"), sql);
+            if (r.exit != 0) {
+                throw new RestoreFailedException("psql stopped at an error restoring into " + name + ": " + r.stderr());
+            }
+        }
+    }
+
+    private void pgRestore(Path dump, String name) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(program("pg_restore").toString(), "--no-owner", "--exit-on-error",
+                "--dbname=" + name));
+        if (jobs > 1) {
+            cmd.add("--jobs=" + jobs);
+        }
+        cmd.add(dump.toString());
+        Result r = run(cmd, null);
+        if (r.exit != 0) {
+            throw new RestoreFailedException("pg_restore failed restoring into " + name + ": " + r.stderr());
+        }
+    }
+
+    /** One entry of the zip, streamed to a file of its own in the work folder (pg_restore's parallel jobs need a file). */
+    private Path unpack(Path archive, String entry, String dumpId) throws IOException {
+        Files.createDirectories(workDir);
+        Path out = workDir.resolve(dumpId + ".restore.dump");
+        try (ZipFile zip = new ZipFile(archive.toFile()); InputStream in = zip.getInputStream(zip.getEntry(entry))) {
+            Files.copy(in, out, StandardCopyOption.REPLACE_EXISTING);
+        }
+        return out;
+    }
+
+    /** The zip's {@code filestore/…} entries, streamed to {@code <filestore-dir>/<database>/…}; nothing outside it. */
+    private void restoreFilestore(Path archive, Path target, String fileName) throws IOException, RestoreFailedException {
+        try (ZipFile zip = new ZipFile(archive.toFile())) {
+            boolean any = false;
+            for (Enumeration<? extends ZipEntry> en = zip.entries(); en.hasMoreElements(); ) {
+                ZipEntry e = en.nextElement();
+                if (!e.getName().startsWith("filestore/") || e.isDirectory()) {
+                    continue;
+                }
+                if (target == null) {
+                    LOG.warn("{}: the archive has a filestore, but courier.restore.filestore-dir is not set: it is not restored", fileName);
+                    return;
+                }
+                Path to = target.resolve(e.getName().substring("filestore/".length())).normalize();
+                if (!to.startsWith(target) || to.equals(target)) {
+                    throw new RestoreFailedException("the archive's entry " + e.getName() + " points outside the filestore: not restored");
+                }
+                Files.createDirectories(to.getParent());
+                try (InputStream in = zip.getInputStream(e)) {
+                    Files.copy(in, to);
+                }
+                any = true;
+            }
+            if (!any && target != null) {
+                Files.createDirectories(target);
+            }
+        }
+    }
+
+    /** Drops a database the courier created; a failure is logged (it is left, never anything else). */
+    private void dropQuietly(String name) {
+        try {
+            // --force: a program a crash left behind (psql of a killed service) may still be connected to it
+            Result r = run(List.of(program("dropdb").toString(), "--maintenance-db=" + maintenanceDb, "--if-exists", "--force", "--",
+                    name), null);
+            if (r.exit != 0) {
+                LOG.warn("The database {} the courier created could not be dropped: {}", name, r.stderr());
+            }
+        } catch (Exception e) {
+            LOG.warn("The database {} the courier created could not be dropped: {}", name, e.getMessage());
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            LOG.warn("The filestore {} of a failed restore could not be removed: {}", dir, e.getMessage());
+        }
+    }
+
+    /** The program from courier.restore.bin-dir or the PATH, or null. */
+    Path program(String tool) {
+        if (binDir != null) {
+            Path p = binDir.resolve(tool);
+            return Files.isExecutable(p) ? p : null;
+        }
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) {
+                return Path.of(dir, tool);
+            }
+        }
+        return null;
+    }
+
+    /** What a program did: its exit code, its standard output (short ones only) and its last lines of stderr. */
+    record Result(int exit, String stdout, Deque<String> lastErr) {
+        String stderr() {
+            return String.join(" | ", lastErr).trim();
+        }
+    }
+
+    /** Runs a program with the server's connection in its environment (the password too: never in its arguments). */
+    private Result run(List<String> cmd, InputStream stdin) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        Map<String, String> env = pb.environment();
+        if (host != null) {
+            env.put("PGHOST", host);
+            env.put("PGPORT", port);
+            if (!user.isEmpty()) {
+                env.put("PGUSER", user);
+            }
+            if (!password.isEmpty()) {
+                env.put("PGPASSWORD", password);
+            }
+        }
+        env.put("PGCONNECT_TIMEOUT", "30");
+        env.remove("PGDATABASE");
+        pb.redirectInput(stdin == null ? ProcessBuilder.Redirect.from(new java.io.File("/dev/null")) : ProcessBuilder.Redirect.PIPE);
+        Process p = pb.start();
+        Deque<String> lastErr = new ArrayDeque<>();
+        Thread err = daemon(() -> keepLast(p.getErrorStream(), lastErr));
+        StringBuilder out = new StringBuilder();
+        Thread std = daemon(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    if (out.length() < 4096) {
+                        out.append(line).append('\n');
+                    }
+                }
+            } catch (IOException ignored) {
+                // the program ended
+            }
+        });
+        if (stdin != null) {
+            try (OutputStream to = p.getOutputStream()) {
+                stdin.transferTo(to);
+            } catch (IOException e) {
+                // the program stopped reading (it stopped at an error): its exit code and stderr say why
+            }
+        }
+        int exit = p.waitFor();
+        err.join(TimeUnit.SECONDS.toMillis(10));
+        std.join(TimeUnit.SECONDS.toMillis(10));
+        Deque<String> kept = new ArrayDeque<>();
+        synchronized (lastErr) {
+            // a program never echoes the password; should one, it is not kept
+            lastErr.forEach(l -> kept.add(password.isEmpty() ? l : l.replace(password, "***")));
+        }
+        return new Result(exit, out.toString(), kept);
+    }
+
+    private static Thread daemon(Runnable r) {
+        Thread t = new Thread(r, "restore-output");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    private static void keepLast(InputStream stderr, Deque<String> lastErr) {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(stderr, StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                synchronized (lastErr) {
+                    lastErr.addLast(line.length() > 500 ? line.substring(0, 500) + "…" : line);
+                    if (lastErr.size() > STDERR_LINES) {
+                        lastErr.removeFirst();
+                    }
+                }
+            }
+        } catch (IOException ignored) {
+            // the program ended
+        }
+    }
+
+    /** A restore that failed: final for this attempt (a retry restores again). */
+    public static class RestoreFailedException extends Exception {
+        public RestoreFailedException(String message) {
+            super(message);
+        }
+    }
+}

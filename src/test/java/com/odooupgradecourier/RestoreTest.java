@@ -1,0 +1,253 @@
+package com.odooupgradecourier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The restore after delivery, against the real PostgreSQL server of the tests and its real client programs: a real
+ * pg_dump, dropped as an Odoo zip (or a custom-format dump), upgraded by the simulator, delivered and restored into a
+ * database the courier creates; never over an existing one; a failure contained.
+ */
+class RestoreTest {
+    @TempDir
+    Path tmp;
+
+    private CourierHarness courier;
+    /** Every database this test made (or the courier made for it): dropped at the end. */
+    private final List<String> databases = new ArrayList<>();
+    private final String run = "t" + Long.toString(System.nanoTime() % 1_000_000_000L, 36);
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (courier != null) {
+            courier.close();
+        }
+        for (String db : databases) {
+            tool(List.of("dropdb", "--if-exists", "--maintenance-db=" + maintenanceDb(), db), null);
+        }
+    }
+
+    private CourierHarness restoring() throws Exception {
+        courier = new CourierHarness(tmp.resolve("courier"))
+                .with("courier.restore.url", TestPostgres.url())
+                .with("courier.restore.user", TestPostgres.user())
+                .with("courier.restore.password", TestPostgres.password())
+                .with("courier.restore.filestore-dir", tmp.resolve("filestore").toString());
+        return courier;
+    }
+
+    @Test
+    void anOdooZipIsRestoredIntoANewDatabaseWithItsFilestoreAndTheSameNameAgainGoesToASecondOne() throws Exception {
+        restoring().start();
+        Path zip = odooZip(tmp.resolve("staging/acme" + run + ".zip"), sourceDump(50, false), Map.of("ab/abcdef", "an attachment"));
+        Path again = Files.copy(zip, tmp.resolve("acme-again.zip"));
+        courier.dropFile(zip);
+
+        String db = "acme" + run + "_17_0";
+        databases.add(db);
+        databases.add(db + "_2");
+        awaitStep("acme" + run + ".zip", "delivered", 1);
+        assertThat(courier.store().queryForObject("select restored_to from dumps", String.class)).isEqualTo(db);
+        assertThat(query(db, "select count(*) from partner")).isEqualTo("50");
+        assertThat(query(db, "select target from courier_upgrade_marker")).isEqualTo("17.0");
+        assertThat(tmp.resolve("filestore/" + db + "/ab/abcdef")).hasContent("an attachment");
+        assertThat(courier.out.resolve("upgraded_acme" + run + ".zip")).exists();
+        assertThat(courier.data.resolve("downloads")).isEmptyDirectory();
+
+        // the partner works in the first database; the same dump name upgraded again never touches it
+        update(db, "insert into partner (id, name) values (999, 'written by the partner')");
+        courier.dropFile(Files.move(again, Files.createDirectories(tmp.resolve("staging2")).resolve("acme" + run + ".zip")));
+        awaitStep("acme" + run + ".zip", "delivered", 2);
+        assertThat(courier.store().queryForList("select restored_to from dumps order by received_millis", String.class))
+                .containsExactly(db, db + "_2");
+        assertThat(query(db, "select name from partner where id = 999")).isEqualTo("written by the partner");
+        assertThat(query(db, "select count(*) from partner")).isEqualTo("51");
+        assertThat(query(db + "_2", "select count(*) from partner")).isEqualTo("50");
+        assertThat(tmp.resolve("filestore/" + db + "_2/ab/abcdef")).hasContent("an attachment");
+
+        String metrics = get("/observe/metrics").body();
+        assertThat(metrics).containsPattern("courier_restores_total\\{[^}]*outcome=\"restored\"[^}]*\\} 2\\.0");
+    }
+
+    @Test
+    void aCustomFormatDumpIsRestoredWithPgRestoreAndItsOwnSettingsNameTheDatabase() throws Exception {
+        restoring().with("courier.restore.jobs", "2").start();
+        Path dump = Files.createDirectories(tmp.resolve("staging")).resolve("shop" + run + ".dump");
+        Files.copy(sourceDump(30, true), dump);
+        String db = "shop_" + run + "_custom";
+        databases.add(db);
+        Files.writeString(tmp.resolve("staging/shop" + run + ".dump.properties"), "restore-name = " + db + "\n");
+        courier.dropFile(tmp.resolve("staging/shop" + run + ".dump.properties"));
+        courier.dropFile(dump);
+
+        awaitStep("shop" + run + ".dump", "delivered", 1);
+        assertThat(courier.store().queryForObject("select restored_to from dumps", String.class)).isEqualTo(db);
+        assertThat(query(db, "select count(*) from partner")).isEqualTo("30");
+    }
+
+    @Test
+    void aDumpWhoseSqlFailsHalfWayEndsRestoreFailedWithTheErrorAndNoDatabaseLeftAndItsArchiveDelivered() throws Exception {
+        restoring().start();
+        String sql = "CREATE TABLE half (x int);\nINSERT INTO half VALUES (1);\nSELECT no_such_function_in_the_dump();\n"
+                + "CREATE TABLE never (x int);\n";
+        Path zip = odooZip(tmp.resolve("staging/broken" + run + ".zip"), write(tmp.resolve("broken.sql"), sql), Map.of());
+        courier.dropFile(zip);
+        String db = "broken" + run + "_17_0";
+        databases.add(db);
+
+        awaitStep("broken" + run + ".zip", "restore-failed", 1);
+        Map<String, Object> row = courier.store().queryForMap("select * from dumps");
+        assertThat((String) row.get("last_error")).contains("no_such_function_in_the_dump").contains("psql");
+        assertThat(row.get("restored_to")).isNull();
+        assertThat(databaseExists(db)).as("the database it created is dropped").isFalse();
+        assertThat(courier.out.resolve("upgraded_broken" + run + ".zip")).exists();
+        assertThat(get("/").body()).contains("restore-failed").contains("no_such_function_in_the_dump");
+    }
+
+    @Test
+    void aFailedRestoreIsRestoredAgainByARetryOnceTheCauseIsGone() throws Exception {
+        // the filestore folder cannot be made (a file is in its way): the restore fails after its database was made
+        Path filestore = write(tmp.resolve("filestore"), "in the way");
+        restoring().start();
+        Path zip = odooZip(tmp.resolve("staging/retried" + run + ".zip"), sourceDump(5, false), Map.of("f/1", "one"));
+        courier.dropFile(zip);
+        String db = "retried" + run + "_17_0";
+        databases.add(db);
+        awaitStep("retried" + run + ".zip", "restore-failed", 1);
+        assertThat(databaseExists(db)).isFalse();
+
+        Files.delete(filestore);
+        String id = courier.store().queryForObject("select id from dumps", String.class);
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(courier.http() + "/requests/" + id + "/retry"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.body()).contains("\"step\":\"restoring\"");
+        awaitStep("retried" + run + ".zip", "delivered", 1);
+        assertThat(query(db, "select count(*) from partner")).isEqualTo("5");
+        assertThat(tmp.resolve("filestore/" + db + "/f/1")).hasContent("one");
+        assertThat(courier.simulator.requestCount()).as("nothing asked of the platform again").isEqualTo(1);
+    }
+
+    @Test
+    void restoreConfiguredWithoutItsProgramsRefusesToStartInOneLine() throws Exception {
+        Path empty = Files.createDirectories(tmp.resolve("no-tools"));
+        assertThatThrownBy(() -> restoring().with("courier.restore.bin-dir", empty.toString()).start())
+                .hasMessageContaining("PostgreSQL's client programs [createdb, dropdb, psql, pg_restore] are not in courier.restore.bin-dir");
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private void awaitStep(String fileName, String step, int count) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> courier.store().queryForObject(
+                "select count(*) from dumps where file_name = ? and step = ?", Integer.class, fileName, step) == count);
+    }
+
+    /** A real database dumped with pg_dump: a table partner of {@code rows} rows; custom format or plain SQL. */
+    private Path sourceDump(int rows, boolean custom) throws Exception {
+        String src = "src_" + run + "_" + rows;
+        databases.add(src);
+        tool(List.of("createdb", "--maintenance-db=" + maintenanceDb(), src), null);
+        update(src, "create table partner (id int primary key, name text)");
+        update(src, "insert into partner select i, 'partner ' || i from generate_series(1, " + rows + ") i");
+        Path out = tmp.resolve(src + (custom ? ".dump" : ".sql"));
+        tool(List.of("pg_dump", "--no-owner", custom ? "--format=custom" : "--format=plain", "--file=" + out, "--dbname=" + src), null);
+        return out;
+    }
+
+    private static Path odooZip(Path zip, Path sql, Map<String, String> filestore) throws IOException {
+        Files.createDirectories(zip.getParent());
+        try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(zip))) {
+            z.putNextEntry(new ZipEntry("dump.sql"));
+            Files.copy(sql, z);
+            z.closeEntry();
+            for (Map.Entry<String, String> f : filestore.entrySet()) {
+                z.putNextEntry(new ZipEntry("filestore/" + f.getKey()));
+                z.write(f.getValue().getBytes(StandardCharsets.UTF_8));
+                z.closeEntry();
+            }
+        }
+        return zip;
+    }
+
+    private static Path write(Path file, String text) throws IOException {
+        Files.createDirectories(file.getParent());
+        return Files.writeString(file, text);
+    }
+
+    private static String maintenanceDb() {
+        String url = TestPostgres.url();
+        String db = url.substring(url.lastIndexOf('/') + 1);
+        return db.contains("?") ? db.substring(0, db.indexOf('?')) : db;
+    }
+
+    private static String dbUrl(String db) {
+        String url = TestPostgres.url();
+        return url.substring(0, url.lastIndexOf('/') + 1) + db;
+    }
+
+    private static String query(String db, String sql) throws Exception {
+        try (Connection c = DriverManager.getConnection(dbUrl(db), TestPostgres.user(), TestPostgres.password());
+             Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            assertThat(rs.next()).as(sql).isTrue();
+            return rs.getString(1);
+        }
+    }
+
+    private static void update(String db, String sql) throws Exception {
+        try (Connection c = DriverManager.getConnection(dbUrl(db), TestPostgres.user(), TestPostgres.password());
+             Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    private static boolean databaseExists(String db) throws Exception {
+        try (Connection c = DriverManager.getConnection(TestPostgres.url(), TestPostgres.user(), TestPostgres.password());
+             var s = c.prepareStatement("select count(*) from pg_database where datname = ?")) {
+            s.setString(1, db);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() && rs.getInt(1) == 1;
+            }
+        }
+    }
+
+    /** Runs a PostgreSQL client program against the test server. */
+    private static void tool(List<String> cmd, Path unused) throws Exception {
+        URI u = URI.create(TestPostgres.url().substring("jdbc:".length()));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("PGHOST", u.getHost());
+        pb.environment().put("PGPORT", String.valueOf(u.getPort() < 0 ? 5432 : u.getPort()));
+        pb.environment().put("PGUSER", TestPostgres.user());
+        pb.environment().put("PGPASSWORD", TestPostgres.password());
+        Process p = pb.start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as("%s: %s", cmd, output).isZero();
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(courier.http() + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+}
