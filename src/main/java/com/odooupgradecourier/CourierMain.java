@@ -28,6 +28,7 @@ import com.odooupgradecourier.support.PathFunction;
 import com.odooupgradecourier.support.Secrets;
 import com.odooupgradecourier.transfer.SftpTransfers;
 import com.odooupgradecourier.transfer.TransferSlots;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -100,7 +101,27 @@ public final class CourierMain {
             }
 
             @Override
+            public void beforeStop(BaseMainSupport m) {
+                // a graceful stop gives up the lead first, so another node watches the drop folder and takes due dumps at
+                // once, while what runs here finishes (or is let go when the stop times out)
+                org.apache.camel.cluster.CamelClusterService service = m.getCamelContext().getRegistry()
+                        .lookupByNameAndType("clusterService", org.apache.camel.cluster.CamelClusterService.class);
+                if (service != null) {
+                    try {
+                        service.stop();
+                    } catch (Exception e) {
+                        LOG.warn("The lead could not be given up before stopping ({}): another node leads once the lock is free",
+                                e.getMessage());
+                    }
+                }
+            }
+
+            @Override
             public void afterStop(BaseMainSupport m) {
+                Cluster cluster = m.getCamelContext().getRegistry().lookupByNameAndType("cluster", Cluster.class);
+                if (cluster != null) {
+                    cluster.close();
+                }
                 // a graceful stop hands its dumps over at once: another node need not wait for the leases to run out
                 Dumps dumps = m.getCamelContext().getRegistry().lookupByNameAndType("dumps", Dumps.class);
                 if (dumps != null) {
@@ -489,8 +510,14 @@ public final class CourierMain {
         service.setHeartbeatTimeoutMultiplier(Integer.parseInt(
                 pc.resolveProperty("courier.cluster.heartbeat-timeout-multiplier").orElse("5").trim()));
         context.addService(service, true, true);
-        Cluster cluster = new Cluster(node, shared);
+        Path root = Path.of(service.getRoot());
+        Files.createDirectories(root);
+        // one live instance per node id: the store's leases are held by node id, so two of one name would work as one
+        Cluster cluster = new Cluster(node, shared, root.resolve("node-" + node.replaceAll("[^A-Za-z0-9._-]", "_") + ".lock"));
         context.getRegistry().bind("clusterService", service);
+        if (shared) {
+            context.getRegistry().bind("lockFolderCheck", new com.odooupgradecourier.service.Checks.LockFolderCheck(root));
+        }
         return cluster;
     }
 

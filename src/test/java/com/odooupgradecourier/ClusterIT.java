@@ -124,21 +124,51 @@ class ClusterIT {
                 int standby = 1 - leader;
                 byte[] original = drop(h, "handed.dump", 200_000);
                 await().atMost(Duration.ofSeconds(60)).until(() -> h.simulator.calls("process") == 1);
+                // and an SFTP upload that is still running when the stop comes
+                h.simulator.sftpServer().holdWritesAfter(1_000_000);
+                byte[] uploading = drop(h, "uploading.dump", 3_000_000);
+                await().atMost(Duration.ofSeconds(60)).until(() -> h.simulator.heldAt("sftp-write") > 0);
 
-                nodes[leader].terminate();
+                // SIGTERM: the lead is given up first, while the running upload finishes
+                nodes[leader].process().destroy();
                 long stopped = System.nanoTime();
                 await().atMost(Duration.ofSeconds(5)).until(() -> cluster(ports[standby]).get("leader").asBoolean());
                 assertThat(Duration.ofNanos(System.nanoTime() - stopped)).isLessThan(Duration.ofSeconds(5));
+                h.simulator.releaseAll();
                 Path delivered = h.out.resolve(TestDumps.delivered("handed.dump"));
                 await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(delivered));
                 assertThat(HttpsFlowTest.unzip(delivered).get("dump.sql")).isEqualTo(original);
-                assertThat(h.simulator.calls("create")).isEqualTo(1);
+                Path second = h.out.resolve(TestDumps.delivered("uploading.dump"));
+                await().atMost(Duration.ofSeconds(90)).until(() -> Files.exists(second));
+                assertThat(HttpsFlowTest.unzip(second).get("dump.sql")).isEqualTo(uploading);
+                assertThat(h.simulator.calls("create")).isEqualTo(2);
                 assertThat(h.simulator.calls("upload")).as("nothing redone").isEqualTo(1);
-                assertThat(h.simulator.calls("process")).isEqualTo(1);
+                assertThat(h.simulator.calls("process")).isEqualTo(2);
             } finally {
                 for (CourierProcess p : nodes) {
                     p.close();
                 }
+            }
+        }
+    }
+
+    @Test
+    void aSecondInstanceWithTheSameNodeIdIsRefusedWhileTheFirstRuns() throws Exception {
+        String url = TestPostgres.freshUrl();
+        try (CourierHarness h = new CourierHarness(tmp.resolve("twins"))) {
+            Map<String, String> env = env(h, url, CourierHarness.freePort());
+            env.put("COURIER_CLUSTER_NODE_ID", "twin");
+            Path log = tmp.resolve("twins.log");
+            try (CourierProcess first = CourierProcess.start(log, List.of(), env)) {
+                int port = Integer.parseInt(env.get("COURIER_HTTP_PORT"));
+                await().atMost(Duration.ofSeconds(60)).until(() -> cluster(port) != null);
+                Map<String, String> twin = new HashMap<>(env);
+                twin.put("COURIER_HTTP_PORT", String.valueOf(CourierHarness.freePort()));
+                Process p = CourierProcess.start(tmp.resolve("twin.log"), List.of(), twin).process();
+                assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+                assertThat(p.exitValue()).isNotZero();
+                assertThat(Files.readString(tmp.resolve("twin.log"))).contains("another instance with the node id twin is running");
+                assertThat(cluster(port).get("node").asText()).isEqualTo("twin");
             }
         }
     }

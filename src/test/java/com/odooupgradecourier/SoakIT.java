@@ -61,7 +61,7 @@ class SoakIT {
                     // (or once the run's dumps are all delivered, when they needed fewer calls than that)
                     int killAt = h.simulator.calls() + 5 + random.nextInt(30);
                     int deliveredBefore = run * 5;
-                    await().atMost(Duration.ofSeconds(60)).until(() -> (h.simulator.calls() >= killAt || delivered(h) >= deliveredBefore + 5)
+                    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> (h.simulator.calls() >= killAt || delivered(h) >= deliveredBefore + 5)
                             && storedRequests(h) == h.simulator.requestCount());
                     courier.kill();
                 }

@@ -46,6 +46,41 @@ public final class Checks {
         }
     }
 
+    /**
+     * With a cluster: the shared lock folder can be used. Without it no node can lead, and no dump moves: DOWN (and
+     * one WARN line when it goes), so the operator learns of a lost mount instead of a silent stand-still.
+     */
+    public static final class LockFolderCheck extends AbstractHealthCheck {
+        private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger("courier");
+        private final Path lockDir;
+        private volatile boolean wasUp = true;
+
+        public LockFolderCheck(Path lockDir) {
+            super("courier", "cluster-lock-folder");
+            this.lockDir = lockDir;
+        }
+
+        @Override
+        public boolean isLiveness() {
+            return false;
+        }
+
+        @Override
+        protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
+            boolean up = Files.isDirectory(lockDir) && Files.isReadable(lockDir) && Files.isWritable(lockDir);
+            if (up) {
+                builder.detail("path", lockDir.toString()).up();
+            } else {
+                builder.message("the cluster's lock folder (courier.cluster.lock-dir) " + lockDir + " cannot be used: no node can "
+                        + "lead, no dump moves").down();
+                if (wasUp) {
+                    LOG.warn("The cluster's lock folder {} cannot be used (a lost mount?): no node can lead until it is back", lockDir);
+                }
+            }
+            wasUp = up;
+        }
+    }
+
     public static final class DropFolderCheck extends AbstractHealthCheck {
         private final Path drop;
 

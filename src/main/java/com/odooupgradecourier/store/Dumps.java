@@ -192,9 +192,35 @@ public class Dumps {
             return;
         }
         try (Connection c = store.getConnection()) {
-            for (String id : held) {
+            for (String id : List.copyOf(held)) {
                 // counted from when it is written, not from before a slow store answered
-                update(c, "update dumps set lease_until = ? where id = ? and lease_owner = ?", clock.getAsLong() + leaseMillis, id, node);
+                if (update(c, "update dumps set lease_until = ? where id = ? and lease_owner = ?", clock.getAsLong() + leaseMillis, id,
+                        node) == 0) {
+                    held.remove(id);
+                    LOG.warn("Dump {}: this node ({}) lost its hold on it (it was stalled longer than courier.lease-time); "
+                            + "another node goes on with it, and this node's next step on it is refused", id, node);
+                }
+            }
+        }
+    }
+
+    /**
+     * The fence before anything the platform or the output sees (a call, a transfer, a delivery): this node must still
+     * hold the dump's lease, which is renewed for a whole lease time from now. A node that was stalled (a paused JVM, a
+     * slow store) while another took the dump over is stopped here, before it repeats what the other does.
+     *
+     * @throws IllegalTransitionException another node holds the dump now
+     */
+    public void fence(@ExchangeProperty("dumpId") String id, @ExchangeProperty("fileName") String fileName) throws SQLException {
+        if (id == null) {
+            return;
+        }
+        try (Connection c = store.getConnection()) {
+            if (update(c, "update dumps set lease_until = ? where id = ? and lease_owner = ?", clock.getAsLong() + leaseMillis, id,
+                    node) == 0) {
+                held.remove(id);
+                throw new IllegalTransitionException(fileName + ": this node (" + node + ") no longer holds it: another node goes on "
+                        + "with it");
             }
         }
     }
@@ -270,6 +296,16 @@ public class Dumps {
             return;
         }
         Path dump = dumps.get(0);
+        // a crash between taking the dump and its settings file left the settings in the drop folder: they go with it
+        Path settings = dir.getParent().getParent().resolve(dump.getFileName() + ".properties");
+        Path beside = dir.resolve(dump.getFileName() + ".properties");
+        if (Files.isRegularFile(settings, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !Files.exists(beside)) {
+            try {
+                com.odooupgradecourier.support.Moves.moveNew(settings, beside);
+            } catch (IOException e) {
+                LOG.warn("{}: its settings file could not be taken with it: {}", dump.getFileName(), e.getMessage());
+            }
+        }
         receive(id, dump.getFileName().toString(), dump.toString());
         LOG.info("{}: taken from the drop folder before the last stop, recorded now", dump.getFileName());
     }

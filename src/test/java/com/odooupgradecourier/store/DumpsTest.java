@@ -124,6 +124,40 @@ class DumpsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"sqlite", "postgresql"})
+    void aNodeStalledWhileAnotherTookItsDumpIsStoppedAtTheFenceBeforeItCallsThePlatform(String kind) throws Exception {
+        DataSource ds = open(kind);
+        Dumps a = node(ds, "a");
+        Dumps b = node(ds, "b");
+        claimed(a, "f", "sha-f");
+        a.fence("f", "f.sql");
+        clock.addAndGet(LEASE + 1);
+        assertThat(b.claimDue()).extracting(r -> r.get("id")).containsExactly("f");
+        // a wakes up (a paused JVM) and is about to call create: refused, before the call
+        assertThatThrownBy(() -> a.fence("f", "f.sql")).isInstanceOf(IllegalTransitionException.class)
+                .hasMessageContaining("no longer holds it");
+        b.fence("f", "f.sql");
+        // and its heartbeat lets go of it instead of keeping a hold it lost
+        a.renewLeases();
+        clock.addAndGet(LEASE / 2);
+        b.renewLeases();
+        assertThat(new JdbcTemplate(ds).queryForObject("select lease_owner from dumps where id = 'f'", String.class)).isEqualTo("b");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void aDumpTakenWithoutItsSettingsByACrashGetsThemWhenRecorded(String kind) throws Exception {
+        DataSource ds = open(kind);
+        Path staging = tmp.resolve("drop/.courier");
+        Files.createDirectories(staging.resolve("cut"));
+        Files.writeString(staging.resolve("cut/acme.sql"), "SET x = 1;");
+        Files.writeString(tmp.resolve("drop/acme.sql.properties"), "target = 16.0");
+        node(ds, "a").recover(staging, tmp.resolve("data/dumps"), true);
+        assertThat(staging.resolve("cut/acme.sql.properties")).hasContent("target = 16.0");
+        assertThat(tmp.resolve("drop/acme.sql.properties")).doesNotExist();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgresql"})
     void aLeaseKeptByItsHeartbeatIsNotTakenAndARestartGivesItsOwnLeasesUp(String kind) throws Exception {
         DataSource ds = open(kind);
         Dumps a = node(ds, "a");
