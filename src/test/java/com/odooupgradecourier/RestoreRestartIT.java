@@ -35,12 +35,17 @@ class RestoreRestartIT {
             env.put("COURIER_RESTORE_URL", TestPostgres.url());
             env.put("COURIER_RESTORE_USER", TestPostgres.user());
             env.put("COURIER_RESTORE_PASSWORD", TestPostgres.password());
+            Path filestore = tmp.resolve("filestore");
+            env.put("COURIER_RESTORE_FILESTORE_DIR", filestore.toString());
             Path zip = tmp.resolve("staging/" + stem + ".zip");
             Files.createDirectories(zip.getParent());
             try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(zip))) {
                 z.putNextEntry(new ZipEntry("dump.sql"));
                 z.write(("CREATE TABLE public.partner (id int);\nINSERT INTO public.partner SELECT generate_series(1, 10);\n"
                         + "SELECT pg_sleep(6);\nCREATE TABLE public.after_the_pause (x int);\n").getBytes(StandardCharsets.UTF_8));
+                z.closeEntry();
+                z.putNextEntry(new ZipEntry("filestore/ab/attachment"));
+                z.write("kept".getBytes(StandardCharsets.UTF_8));
                 z.closeEntry();
             }
             Path log = tmp.resolve("courier.log");
@@ -51,6 +56,9 @@ class RestoreRestartIT {
                             && rowsIn(db) == 10);
                     first.kill();
                 }
+                // as if the kill had come while the filestore was being written: a part of it is there
+                Files.createDirectories(filestore.resolve(db + "/ab"));
+                Files.writeString(filestore.resolve(db + "/ab/half-written"), "half");
                 try (CourierProcess second = CourierProcess.start(log, List.of(), env)) {
                     await().atMost(Duration.ofSeconds(90)).until(() -> "delivered".equals(RestartIT.step(h)));
                     second.terminate();
@@ -58,6 +66,8 @@ class RestoreRestartIT {
                 assertThat(Files.readString(log)).contains("the database " + db + " a broken restore left was dropped");
                 assertThat(count(stem + "%")).as("one database, no _2").isEqualTo(1);
                 assertThat(rowsIn(db)).isEqualTo(10);
+                assertThat(filestore.resolve(db + "/ab/attachment")).hasContent("kept");
+                assertThat(filestore.resolve(db + "/ab/half-written")).as("what the broken restore left is gone").doesNotExist();
                 try (Connection c = DriverManager.getConnection(dbUrl(db), TestPostgres.user(), TestPostgres.password());
                      ResultSet rs = c.createStatement().executeQuery("select count(*) from public.after_the_pause")) {
                     assertThat(rs.next()).isTrue();

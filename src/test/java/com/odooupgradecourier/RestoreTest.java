@@ -120,11 +120,31 @@ class RestoreTest {
 
         awaitStep("broken" + run + ".zip", "restore-failed", 1);
         Map<String, Object> row = courier.store().queryForMap("select * from dumps");
-        assertThat((String) row.get("last_error")).contains("no_such_function_in_the_dump").contains("psql");
+        assertThat((String) row.get("last_error")).contains("no_such_function_in_the_dump").contains("psql")
+                .as("the statement psql repeats is not kept").doesNotContain("LINE 1");
         assertThat(row.get("restored_to")).isNull();
         assertThat(databaseExists(db)).as("the database it created is dropped").isFalse();
         assertThat(courier.out.resolve("upgraded_broken" + run + ".zip")).exists();
         assertThat(get("/").body()).contains("restore-failed").contains("no_such_function_in_the_dump");
+    }
+
+    @Test
+    void aBackslashCommandInTheArchiveNeverRunsNeitherAShellNorAnotherDatabase() throws Exception {
+        restoring().start();
+        String other = "other_" + run;
+        databases.add(other);
+        tool(List.of("createdb", "--maintenance-db=" + maintenanceDb(), other), null);
+        Path ran = tmp.resolve("the-shell-ran");
+        String sql = "CREATE TABLE public.t (x int);\n\\! touch " + ran + "\n\\connect " + other + "\n"
+                + "CREATE TABLE public.written_elsewhere (x int);\n";
+        courier.dropFile(odooZip(tmp.resolve("staging/evil" + run + ".zip"), write(tmp.resolve("evil.sql"), sql), Map.of()));
+        databases.add("evil" + run + "_17_0");
+
+        awaitStep("evil" + run + ".zip", "restore-failed", 1);
+        assertThat(courier.store().queryForObject("select last_error from dumps", String.class)).contains("restricted");
+        assertThat(ran).doesNotExist();
+        assertThat(query(other, "select count(*) from pg_tables where tablename = 'written_elsewhere'")).isEqualTo("0");
+        assertThat(databaseExists("evil" + run + "_17_0")).isFalse();
     }
 
     @Test

@@ -44,8 +44,12 @@ public class Restorer {
     static final List<String> TOOLS = List.of("createdb", "dropdb", "psql", "pg_restore");
     /** A database name the courier creates: lower case letters, digits and underscores, at most 63 bytes. */
     private static final Pattern NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+    /** A name the courier chooses or is given: at most 60 bytes, so a suffix (_99) fits PostgreSQL's 63. */
+    private static final Pattern GIVEN_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,59}");
     private static final Pattern JDBC = Pattern.compile("jdbc:postgresql://([^/:?]*)(?::(\\d+))?/([^?]*)(?:\\?.*)?");
     private static final int STDERR_LINES = 20;
+    private static final Pattern ERROR_LINE = Pattern.compile("(?i)\\b(error|fatal|panic|could not|failed|already exists|"
+            + "unsupported|restricted)\\b");
     private static final int MAX_SUFFIX = 99;
 
     private final String host;
@@ -115,6 +119,12 @@ public class Restorer {
                     + ": install them (Debian: postgresql-client) or set courier.restore.bin-dir");
         }
         try {
+            Result psql = run(List.of(program("psql").toString(), "--version"), null);
+            if (!restrictsBackslashCommands(psql.stdout)) {
+                throw new IllegalStateException("courier.restore.url is set, but " + psql.stdout.trim() + " cannot restrict an archive's "
+                        + "backslash commands (\\restrict: psql 13.22, 14.19, 15.14, 16.10, 17.6 or newer): update PostgreSQL's "
+                        + "client programs");
+            }
             Result r = run(List.of(program("pg_restore").toString(), "--version"), null);
             if (r.exit != 0) {
                 throw new IllegalStateException("pg_restore --version failed: " + r.stderr());
@@ -123,6 +133,24 @@ public class Restorer {
         } catch (IOException | InterruptedException e) {
             throw new IllegalStateException("pg_restore cannot be run: " + e.getMessage());
         }
+    }
+
+    /** Whether {@code psql --version} names a psql with {@code \restrict} (the releases of August 2025 on). */
+    static boolean restrictsBackslashCommands(String version) {
+        java.util.regex.Matcher m = Pattern.compile("(\\d+)\\.(\\d+)").matcher(version == null ? "" : version);
+        if (!m.find()) {
+            return false;
+        }
+        int major = Integer.parseInt(m.group(1));
+        int minor = Integer.parseInt(m.group(2));
+        return switch (major) {
+            case 13 -> minor >= 22;
+            case 14 -> minor >= 19;
+            case 15 -> minor >= 14;
+            case 16 -> minor >= 10;
+            case 17 -> minor >= 6;
+            default -> major >= 18;
+        };
     }
 
     /** Whether this dump is restored: configured, and not turned off by its settings file ({@code restore = false}). */
@@ -143,9 +171,9 @@ public class Restorer {
             throw new com.odooupgradecourier.dump.BadDumpException("the dump's settings ask for a restore, but courier.restore.url "
                     + "is not set: set it, or drop the dump without restore = true");
         }
-        if (restoreName != null && !restoreName.isBlank() && !NAME.matcher(restoreName.trim()).matches()) {
+        if (restoreName != null && !restoreName.isBlank() && !GIVEN_NAME.matcher(restoreName.trim()).matches()) {
             throw new com.odooupgradecourier.dump.BadDumpException("restore-name must be a database name of lower-case letters, digits "
-                    + "and underscores (at most 63, not starting with a digit)");
+                    + "and underscores (at most 60, so that _2, _3, … fit; not starting with a digit)");
         }
     }
 
@@ -186,8 +214,12 @@ public class Restorer {
         String fileName = exchange.getProperty("fileName", String.class);
         String earlier = exchange.getProperty("restoredTo", String.class);
         if (earlier != null && NAME.matcher(earlier).matches()) {
-            // a restore cut short (a crash, a stop) left the database it created: it is the courier's, and dropped
+            // a restore cut short (a crash, a stop) left the database it created, and perhaps part of its filestore:
+            // both are the courier's, and go, so the restore starts over under the same name
             dropQuietly(earlier);
+            if (filestoreDir != null) {
+                deleteTree(filestoreDir.resolve(earlier));
+            }
             LOG.info("{}: the database {} a broken restore left was dropped; restoring again", fileName, earlier);
         }
         Kind kind = kind(archive);
@@ -217,6 +249,8 @@ public class Restorer {
                 restoreFilestore(archive, filestore, fileName);
             }
         } catch (Exception e) {
+            // only while this node still holds the dump: a node that lost it never drops what another restored
+            dumps.fence(exchange.getProperty("dumpId", String.class), fileName);
             dropQuietly(name);
             if (filestore != null) {
                 deleteTree(filestore);
@@ -272,8 +306,17 @@ public class Restorer {
         throw new RestoreFailedException("the names " + base + " to " + base + "_" + MAX_SUFFIX + " are all taken");
     }
 
+    /**
+     * dump.sql into psql, behind psql's own {@code \restrict} with a key of this restore: no backslash command the
+     * archive may hold runs ({@code \connect} to another database, {@code \!} a shell command, {@code \copy … program}),
+     * only SQL. The archive's own "restrict" and "unrestrict" lines (pg_dump writes them) are left out.
+     */
     private void psql(Path archive, String name) throws Exception {
-        try (ZipFile zip = new ZipFile(archive.toFile()); InputStream sql = zip.getInputStream(zip.getEntry("dump.sql"))) {
+        String key = java.util.HexFormat.of().formatHex(new java.security.SecureRandom().generateSeed(24));
+        try (ZipFile zip = new ZipFile(archive.toFile());
+             InputStream sql = new java.io.SequenceInputStream(
+                     new java.io.ByteArrayInputStream(("\\restrict " + key + "\n").getBytes(StandardCharsets.US_ASCII)),
+                     new RestrictLinesDropped(zip.getInputStream(zip.getEntry("dump.sql"))))) {
             Result r = run(List.of(program("psql").toString(), "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1",
                     "--dbname=" + name, "--file=-"), sql);
             if (r.exit != 0) {
@@ -292,6 +335,109 @@ public class Restorer {
         Result r = run(cmd, null);
         if (r.exit != 0) {
             throw new RestoreFailedException("pg_restore failed restoring into " + name + ": " + r.stderr());
+        }
+    }
+
+    /**
+     * A plain SQL stream without its lines "restrict …" and "unrestrict …" (backslash commands), streamed: only the first bytes
+     * of each line are looked at (a COPY line of a gigabyte is never held whole).
+     */
+    static final class RestrictLinesDropped extends InputStream {
+        private static final byte[][] DROPPED = {"\\restrict ".getBytes(StandardCharsets.US_ASCII),
+                "\\unrestrict ".getBytes(StandardCharsets.US_ASCII)};
+        private final InputStream in;
+        private final byte[] head = new byte[16];
+        private int headLength;
+        private int headPos;
+        private boolean atLineStart = true;
+        private boolean skipping;
+
+        RestrictLinesDropped(InputStream in) {
+            this.in = new java.io.BufferedInputStream(in, 1 << 16);
+        }
+
+        @Override
+        public int read() throws IOException {
+            while (true) {
+                if (headPos < headLength) {
+                    byte b = head[headPos++];
+                    atLineStart = b == '\n';
+                    return b & 0xff;
+                }
+                int c = in.read();
+                if (c < 0) {
+                    return -1;
+                }
+                if (skipping) {
+                    if (c == '\n') {
+                        skipping = false;
+                        atLineStart = true;
+                    }
+                    continue;
+                }
+                if (!atLineStart || c != '\\') {
+                    atLineStart = c == '\n';
+                    return c;
+                }
+                // a line that begins with a backslash: its first bytes decide
+                headLength = 0;
+                headPos = 0;
+                head[headLength++] = (byte) c;
+                while (headLength < 13 && !matchesNone()) {
+                    int n = in.read();
+                    if (n < 0) {
+                        break;
+                    }
+                    head[headLength++] = (byte) n;
+                    if (n == '\n') {
+                        break;
+                    }
+                }
+                if (isDropped()) {
+                    boolean wholeLine = head[headLength - 1] == '\n';
+                    headLength = 0;
+                    skipping = !wholeLine;
+                    atLineStart = wholeLine;
+                    continue;
+                }
+                atLineStart = false;
+            }
+        }
+
+        private boolean matchesNone() {
+            for (byte[] d : DROPPED) {
+                if (java.util.Arrays.equals(head, 0, Math.min(headLength, d.length), d, 0, Math.min(headLength, d.length))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private boolean isDropped() {
+            for (byte[] d : DROPPED) {
+                if (headLength >= d.length && java.util.Arrays.equals(head, 0, d.length, d, 0, d.length)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = 0;
+            while (n < len) {
+                int c = read();
+                if (c < 0) {
+                    return n == 0 ? -1 : n;
+                }
+                b[off + n++] = (byte) c;
+            }
+            return n;
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.close();
         }
     }
 
@@ -397,7 +543,10 @@ public class Restorer {
             }
         }
         env.put("PGCONNECT_TIMEOUT", "30");
-        env.remove("PGDATABASE");
+        // the server and database are the configured ones, never the service's environment's
+        for (String inherited : List.of("PGDATABASE", "PGHOSTADDR", "PGSERVICE", "PGSERVICEFILE", "PGOPTIONS", "PGSYSCONFDIR")) {
+            env.remove(inherited);
+        }
         pb.redirectInput(stdin == null ? ProcessBuilder.Redirect.from(new java.io.File("/dev/null")) : ProcessBuilder.Redirect.PIPE);
         Process p = pb.start();
         Deque<String> lastErr = new ArrayDeque<>();
@@ -427,8 +576,12 @@ public class Restorer {
         std.join(TimeUnit.SECONDS.toMillis(10));
         Deque<String> kept = new ArrayDeque<>();
         synchronized (lastErr) {
-            // a program never echoes the password; should one, it is not kept
-            lastErr.forEach(l -> kept.add(password.isEmpty() ? l : l.replace(password, "***")));
+            // only the error lines, each cut short: psql also repeats the statement (or a COPY row of customer data) it
+            // failed on, which does not belong in a record, a page or an event; and never the password
+            lastErr.stream().filter(l -> ERROR_LINE.matcher(l).find()).forEach(l -> {
+                String line = password.isEmpty() ? l : l.replace(password, "***");
+                kept.add(line.length() > 300 ? line.substring(0, 300) + "…" : line);
+            });
         }
         return new Result(exit, out.toString(), kept);
     }
