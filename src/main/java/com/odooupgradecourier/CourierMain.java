@@ -118,10 +118,6 @@ public final class CourierMain {
 
             @Override
             public void afterStop(BaseMainSupport m) {
-                Cluster cluster = m.getCamelContext().getRegistry().lookupByNameAndType("cluster", Cluster.class);
-                if (cluster != null) {
-                    cluster.close();
-                }
                 // a graceful stop hands its dumps over at once: another node need not wait for the leases to run out
                 Dumps dumps = m.getCamelContext().getRegistry().lookupByNameAndType("dumps", Dumps.class);
                 if (dumps != null) {
@@ -514,6 +510,7 @@ public final class CourierMain {
         Files.createDirectories(root);
         // one live instance per node id: the store's leases are held by node id, so two of one name would work as one
         Cluster cluster = new Cluster(node, shared, root.resolve("node-" + node.replaceAll("[^A-Za-z0-9._-]", "_") + ".lock"));
+        context.addService(cluster, true, true);
         context.getRegistry().bind("clusterService", service);
         if (shared) {
             context.getRegistry().bind("lockFolderCheck", new com.odooupgradecourier.service.Checks.LockFolderCheck(root));

@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * election for {@code GET /cluster}, the status page, the metric {@code courier_cluster_leader}, and the queue
  * (a node that no longer leads takes no new work; what it still does is fenced by its leases in the store).
  */
-public class Cluster {
+public class Cluster extends org.apache.camel.support.service.ServiceSupport {
     /** The namespace of the courier's leader election. */
     public static final String NAMESPACE = "courier";
     private static final Logger LOG = LoggerFactory.getLogger("courier");
@@ -56,7 +56,13 @@ public class Cluster {
         this.nodeLockChannel = ch;
     }
 
-    /** Lets go of the node id (at stop). */
+    /** Lets go of the node id when the service stops (the lock file also goes with the process). */
+    @Override
+    protected void doStop() {
+        close();
+    }
+
+    /** Lets go of the node id. */
     public void close() {
         try {
             nodeLockChannel.close();
