@@ -62,12 +62,7 @@ public class Retry {
             // it is taken up where it is
             dumps.movedTo(id, path);
         }
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("id", id);
-        out.put("dump", name);
-        out.put("request_id", row.get("request_id"));
-        out.put("step", step.id());
-        return out;
+        return takenUp(row, step);
     }
 
     /** A delivered dump whose restore failed: restored again from the archive the courier kept for it. */
@@ -79,10 +74,14 @@ public class Retry {
             throw new HttpAccess.Refused(410, name + "'s archive is no longer kept for a restore: restore the delivered archive "
                     + row.get("delivered_to") + " by hand, or drop the dump again");
         }
-        Step step = dumps.retry(id, name, (String) row.get("failed_step"), (String) row.get("path"));
+        return takenUp(row, dumps.retry(id, name, (String) row.get("failed_step"), (String) row.get("path")));
+    }
+
+    /** The answer: which dump was taken up again, with which request, at which step. */
+    private static Map<String, Object> takenUp(Map<String, Object> row, Step step) {
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("id", id);
-        out.put("dump", name);
+        out.put("id", row.get("id"));
+        out.put("dump", row.get("file_name"));
         out.put("request_id", row.get("request_id"));
         out.put("step", step.id());
         return out;
