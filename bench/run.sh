@@ -3,11 +3,14 @@
 #
 #   bench/run.sh [size ...]        sizes like 256M 2G (default: 256M 2G); BENCH_MANY=20 dumps of
 #                                  BENCH_MANY_SIZE (default 32M) for the "at once" line
+#   BENCH_DELAYS="0 25 100" bench/run.sh [size]   the same over a long link (one-way ms): bench/wan.sh
 #
 # Writes a Markdown table to docs/benchmarks.md (BENCH_OUT overrides) and prints it. The service runs with
 # -Xmx128m throughout. Needs: java, curl, jq, OpenSSH's sftp and ssh-keygen; builds the jar if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# BENCH_DELAYS="0 25 100": the WAN benchmark instead (through a delay proxy), see bench/wan.sh
+[ -z "${BENCH_DELAYS:-}" ] || exec bench/wan.sh "$@"
 
 SIZES=("$@")
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(256M 2G)

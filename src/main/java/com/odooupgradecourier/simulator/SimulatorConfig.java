@@ -19,6 +19,9 @@ public final class SimulatorConfig {
     String bindHost = "127.0.0.1";
     int httpPort = 8070;
     int sftpPort = 2222;
+    /** The ports the simulator names in its answers (URLs, SFTP access), when clients reach it through a proxy; 0: its own. */
+    int publicHttpPort;
+    int publicSftpPort;
     Path storageDir = Path.of("data", "simulator");
     Set<String> contracts = new LinkedHashSet<>(Set.of(DEMO_CONTRACT));
     Set<String> failingContracts = new LinkedHashSet<>();
@@ -40,6 +43,8 @@ public final class SimulatorConfig {
         if ((v = lookup.apply("simulator.bind-host")) != null) c.bindHost = v;
         if ((v = lookup.apply("simulator.http-port")) != null) c.httpPort = Integer.parseInt(v.trim());
         if ((v = lookup.apply("simulator.sftp-port")) != null) c.sftpPort = Integer.parseInt(v.trim());
+        if ((v = lookup.apply("simulator.public-http-port")) != null && !v.isBlank()) c.publicHttpPort = Integer.parseInt(v.trim());
+        if ((v = lookup.apply("simulator.public-sftp-port")) != null && !v.isBlank()) c.publicSftpPort = Integer.parseInt(v.trim());
         if ((v = lookup.apply("simulator.storage-dir")) != null) c.storageDir = Path.of(v);
         if ((v = lookup.apply("simulator.contracts")) != null) c.contracts.addAll(list(v));
         if ((v = lookup.apply("simulator.failing-contracts")) != null) c.failingContracts = list(v);

@@ -552,11 +552,12 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         }
         Map<String, Object> access = new LinkedHashMap<>();
         access.put("hostname", config.bindHost);
-        access.put("sftp_port", sftpPort());
+        int sftpPort = config.publicSftpPort > 0 ? config.publicSftpPort : sftpPort();
+        access.put("sftp_port", sftpPort);
         access.put("sftp_user", r.sftpUser());
         access.put("shared_file", r.sharedFile());
         access.put("request_id", r.id);
-        access.put("sample_command", "sftp -P " + sftpPort() + " " + r.sftpUser() + "@" + config.bindHost);
+        access.put("sample_command", "sftp -P " + sftpPort + " " + r.sftpUser() + "@" + config.bindHost);
         return answer(List.of(), access);
     }
 
@@ -725,7 +726,8 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
 
     private Map<String, Object> describe(SimRequest r) throws IOException {
         String st = state(r);
-        String base = "http://" + config.bindHost + ":" + httpPort() + FILES + r.id + "/" + r.key + "/";
+        String base = "http://" + config.bindHost + ":" + (config.publicHttpPort > 0 ? config.publicHttpPort : httpPort()) + FILES + r.id
+                + "/" + r.key + "/";
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", r.id);
         m.put("key", r.key);
