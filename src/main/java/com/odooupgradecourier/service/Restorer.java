@@ -264,16 +264,14 @@ public class Restorer {
     enum Kind { ODOO_ZIP_SQL, ODOO_ZIP_CUSTOM, CUSTOM }
 
     static Kind kind(Path archive) throws IOException, RestoreFailedException {
-        byte[] head = new byte[5];
-        try (InputStream in = Files.newInputStream(archive)) {
-            int n = in.readNBytes(head, 0, 5);
-            if (n == 5 && new String(head, StandardCharsets.US_ASCII).equals("PGDMP")) {
-                return Kind.CUSTOM;
+        if (!com.odooupgradecourier.transfer.Downloads.isZip(archive)) {
+            try (InputStream in = Files.newInputStream(archive)) {
+                if (isCustomFormat(in)) {
+                    return Kind.CUSTOM;
+                }
             }
-            if (n < 4 || head[0] != 'P' || head[1] != 'K' || head[2] != 3 || head[3] != 4) {
-                throw new RestoreFailedException("the archive is neither an Odoo zip (dump.sql and filestore/) nor a pg_dump "
-                        + "custom-format archive: not restored");
-            }
+            throw new RestoreFailedException("the archive is neither an Odoo zip (dump.sql and filestore/) nor a pg_dump "
+                    + "custom-format archive: not restored");
         }
         try (ZipFile zip = new ZipFile(archive.toFile())) {
             ZipEntry dump = zip.getEntry("dump.sql");
@@ -281,10 +279,14 @@ public class Restorer {
                 throw new RestoreFailedException("the archive is a zip without dump.sql: not restored");
             }
             try (InputStream in = zip.getInputStream(dump)) {
-                byte[] b = in.readNBytes(5);
-                return new String(b, StandardCharsets.US_ASCII).equals("PGDMP") ? Kind.ODOO_ZIP_CUSTOM : Kind.ODOO_ZIP_SQL;
+                return isCustomFormat(in) ? Kind.ODOO_ZIP_CUSTOM : Kind.ODOO_ZIP_SQL;
             }
         }
+    }
+
+    /** Whether a stream begins as pg_dump's custom format does ({@code PGDMP}). */
+    private static boolean isCustomFormat(InputStream in) throws IOException {
+        return new String(in.readNBytes(5), StandardCharsets.US_ASCII).equals("PGDMP");
     }
 
     /** Creates the first free database of {@code base}, {@code base_2}, … (a filestore folder of that name counts as taken). */

@@ -193,15 +193,24 @@ public class Dumps {
         }
         try (Connection c = store.getConnection()) {
             for (String id : List.copyOf(held)) {
-                // counted from when it is written, not from before a slow store answered
-                if (update(c, "update dumps set lease_until = ? where id = ? and lease_owner = ?", clock.getAsLong() + leaseMillis, id,
-                        node) == 0) {
-                    held.remove(id);
+                if (!renew(c, id)) {
                     LOG.warn("Dump {}: this node ({}) lost its hold on it (it was stalled longer than courier.lease-time); "
                             + "another node goes on with it, and this node's next step on it is refused", id, node);
                 }
             }
         }
+    }
+
+    /**
+     * Renews this node's lease on a dump for a whole lease time, counted from when it is written (not from before a slow
+     * store answered). False, and the dump no longer counted as held here, when another node holds it now.
+     */
+    private boolean renew(Connection c, String id) throws SQLException {
+        if (update(c, "update dumps set lease_until = ? where id = ? and lease_owner = ?", clock.getAsLong() + leaseMillis, id, node) == 1) {
+            return true;
+        }
+        held.remove(id);
+        return false;
     }
 
     /**
@@ -216,9 +225,7 @@ public class Dumps {
             return;
         }
         try (Connection c = store.getConnection()) {
-            if (update(c, "update dumps set lease_until = ? where id = ? and lease_owner = ?", clock.getAsLong() + leaseMillis, id,
-                    node) == 0) {
-                held.remove(id);
+            if (!renew(c, id)) {
                 throw new IllegalTransitionException(fileName + ": this node (" + node + ") no longer holds it: another node goes on "
                         + "with it");
             }
