@@ -60,6 +60,9 @@ class DurableStateTest extends CourierTestSupport {
         courier.simulator.release("status");
         await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_acme.sql.zip")));
         assertThat(courier.simulator.calls("create")).isEqualTo(1);
+        // the archive is at the output first; then the row moves to delivered
+        await().atMost(Duration.ofSeconds(10)).until(() -> courier.store()
+                .queryForObject("select count(*) from dumps where step = 'delivered'", Integer.class) == 1);
         assertThat(courier.store().queryForList("select step from dumps order by file_name", String.class))
                 .containsExactlyInAnyOrder("delivered", "failed", "failed", "failed", "failed");
     }

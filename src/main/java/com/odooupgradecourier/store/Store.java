@@ -110,6 +110,7 @@ public final class Store {
     public static DataSource open(String url, String user, String password, Path dataDir) throws IOException, SQLException {
         DataSource ds;
         String where;
+        Path sqliteFile = null;
         if (url == null || url.isBlank() || url.startsWith("jdbc:sqlite:")) {
             String jdbc = url == null || url.isBlank() ? "jdbc:sqlite:" + dataDir.resolve("courier.db") : url;
             Path file = Path.of(jdbc.substring("jdbc:sqlite:".length()));
@@ -130,6 +131,7 @@ public final class Store {
             sqlite.setUrl(jdbc);
             ds = sqlite;
             where = file.toString();
+            sqliteFile = file;
         } else if (url.startsWith("jdbc:postgresql:")) {
             PGSimpleDataSource pg = new PGSimpleDataSource();
             pg.setURL(url);
@@ -145,7 +147,20 @@ public final class Store {
             throw new IllegalArgumentException("courier.store.url must be empty (SQLite in the data folder), jdbc:sqlite:… "
                     + "or jdbc:postgresql:…, not " + url);
         }
-        migrate(ds);
+        if (sqliteFile == null) {
+            migrate(ds);
+        } else {
+            // instances (or threads) opening one new SQLite file at once: the first connection switches it to WAL,
+            // which the others cannot wait for (SQLITE_BUSY at once), so they open it one after the other
+            synchronized (Store.class) {
+                try (java.nio.channels.FileChannel lock = java.nio.channels.FileChannel.open(
+                        sqliteFile.resolveSibling(sqliteFile.getFileName() + ".open-lock"), java.nio.file.StandardOpenOption.CREATE,
+                        java.nio.file.StandardOpenOption.WRITE);
+                     java.nio.channels.FileLock held = lock.lock()) {
+                    migrate(ds);
+                }
+            }
+        }
         LOG.info("Store ready: {}", where);
         return ds;
     }
