@@ -360,8 +360,6 @@ public final class CourierMain {
         }
         context.getRegistry().bind("platform", new Platform());
         context.getRegistry().bind("faults", new Faults());
-        context.getRegistry().bind("sftp", new SftpTransfers(dataDir, pc.resolveProperty("upgrade.sftp.known-hosts").orElse(""),
-                pc.resolveProperty("upgrade.transfer").orElse("auto"), pc.resolveProperty("upgrade.sftp-threshold").orElse("64MB")));
         context.getRegistry().bind("downloads", new Downloads(dataDir, pc.resolveProperty("upgrade.api-url").orElseThrow(),
                 list(pc.resolveProperty("upgrade.download-hosts").orElse(""))));
         context.getRegistry().bind("delivery", new Delivery(output, context.getRegistry().lookupByNameAndType("dumps", Dumps.class)));
@@ -384,6 +382,10 @@ public final class CourierMain {
 
         Progress progress = new Progress(Long.parseLong(pc.resolveProperty("courier.progress-interval").orElse("30").trim()));
         context.getRegistry().bind("progress", progress);
+        context.getRegistry().bind("sftp", new SftpTransfers(dataDir, pc.resolveProperty("upgrade.sftp.known-hosts").orElse(""),
+                pc.resolveProperty("upgrade.transfer").orElse("auto"), pc.resolveProperty("upgrade.sftp-threshold").orElse("64MB"),
+                Integer.parseInt(pc.resolveProperty("upgrade.sftp.channels").orElse("4").trim()),
+                context.getRegistry().lookupByNameAndType("dumps", Dumps.class), progress));
         Metrics metrics = new Metrics(pc.resolveProperty("camel.main.name").orElse("camel-1"),
                 context.getRegistry().lookupByNameAndType("store", DataSource.class), progress,
                 context.getRegistry().lookupByNameAndType("cluster", Cluster.class));

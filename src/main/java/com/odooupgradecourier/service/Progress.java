@@ -83,18 +83,34 @@ public class Progress {
         };
     }
 
-    /** The rest of a dump on its way over SFTP (from the byte the platform already holds). */
-    public InputStream trackUpload(@org.apache.camel.Body InputStream in, @ExchangeProperty("dumpId") String dumpId,
-                                   @ExchangeProperty("fileName") String name, @ExchangeProperty("dumpSize") long size,
-                                   @ExchangeProperty("remoteSize") long offset) {
-        return track(in, dumpId, name, "uploading", size, offset);
-    }
-
     /** An HTTP download on its way to disk (from {@code offset} when resumed). */
     public InputStream trackDownload(@org.apache.camel.Body InputStream in, @ExchangeProperty("dumpId") String dumpId,
                                      @ExchangeProperty("fileName") String name, @ExchangeProperty("offset") long offset,
                                      @org.apache.camel.Header("Content-Length") Long length) {
         return track(in, dumpId, name, "downloading", length == null ? -1 : offset + length, offset);
+    }
+
+    /** A transfer moved by several streams at once: {@code add} what each moves, close when it ends. */
+    public interface Counter extends java.util.function.LongConsumer, AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** Counts a transfer that moves its bytes itself: {@code offset} bytes were already moved before (a resumed transfer). */
+    public Counter count(String dumpId, String name, String direction, long total, long offset) {
+        Transfer t = new Transfer(name, direction, total, offset);
+        transfers.put(dumpId, t);
+        return new Counter() {
+            @Override
+            public void accept(long n) {
+                t.add(n);
+            }
+
+            @Override
+            public void close() {
+                transfers.remove(dumpId, t);
+            }
+        };
     }
 
     /** Wraps a transfer's stream: {@code offset} bytes were already moved before (a resumed transfer). */
@@ -144,7 +160,7 @@ public class Progress {
             this.offset = offset;
         }
 
-        void add(int n) {
+        void add(long n) {
             moved.addAndGet(n);
             bytesTransferred.addAndGet(n);
             long now = System.nanoTime();

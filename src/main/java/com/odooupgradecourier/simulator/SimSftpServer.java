@@ -43,6 +43,11 @@ public final class SimSftpServer {
     private volatile long dropAfterBytes = -1;
     private volatile long denyWritesAfterBytes = -1;
     private volatile long holdWritesAfterBytes = -1;
+    private final java.util.concurrent.atomic.AtomicInteger mostOpen = new java.util.concurrent.atomic.AtomicInteger();
+    private static final org.apache.sshd.common.AttributeRepository.AttributeKey<java.util.concurrent.atomic.AtomicInteger> SESSION_OPEN =
+            new org.apache.sshd.common.AttributeRepository.AttributeKey<>();
+    private static final org.apache.sshd.common.AttributeRepository.AttributeKey<AtomicLong> SESSION_BYTES =
+            new org.apache.sshd.common.AttributeRepository.AttributeKey<>();
     private final java.util.concurrent.atomic.AtomicInteger refuseSubsystem = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.concurrent.atomic.AtomicInteger skipSubsystem = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -102,6 +107,11 @@ public final class SimSftpServer {
     /** Bytes written into shared files since start (a resumed upload adds only what was missing). */
     public long bytesWritten() {
         return bytesWritten.get();
+    }
+
+    /** The most files one connection had open at once since start (a transfer over several channels opens several). */
+    public int mostOpenAtOnce() {
+        return mostOpen.get();
     }
 
     /** Bytes read from upgraded files since start. */
@@ -248,19 +258,25 @@ public final class SimSftpServer {
         }
     }
 
-    /** Counts transferred bytes and, when told to, breaks the connection once after a number of them. */
+    /**
+     * Counts transferred bytes and, when told to, breaks the connection once after a number of them: the bytes of
+     * the whole connection (every channel and file of the session), as a link that fails would.
+     */
     private final class Counting implements SeekableByteChannel {
         private final SeekableByteChannel delegate;
         private final ServerSession session;
-        private long transferred;
+        private final AtomicLong sessionBytes;
 
         Counting(SeekableByteChannel delegate, ServerSession session) {
             this.delegate = delegate;
             this.session = session;
+            this.sessionBytes = session.computeAttributeIfAbsent(SESSION_BYTES, k -> new AtomicLong());
+            int open = session.computeAttributeIfAbsent(SESSION_OPEN, k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+            mostOpen.accumulateAndGet(open, Math::max);
         }
 
         private void maybeDrop(int n) throws IOException {
-            transferred += n;
+            long transferred = sessionBytes.addAndGet(n);
             long limit = dropAfterBytes;
             if (limit >= 0 && transferred >= limit) {
                 dropAfterBytes = -1;
@@ -281,6 +297,7 @@ public final class SimSftpServer {
 
         @Override
         public int write(ByteBuffer src) throws IOException {
+            long transferred = sessionBytes.get();
             long deny = denyWritesAfterBytes;
             if (deny >= 0 && transferred >= deny) {
                 throw new AccessDeniedException("shared file", null, "simulated: writing is no longer allowed");
@@ -325,6 +342,9 @@ public final class SimSftpServer {
 
         @Override
         public void close() throws IOException {
+            if (delegate.isOpen()) {
+                session.getAttribute(SESSION_OPEN).decrementAndGet();
+            }
             delegate.close();
         }
     }

@@ -394,6 +394,25 @@ public class Dumps {
         }
     }
 
+    /** The pieces of the dump the platform acknowledged for this request (an SFTP upload resumes with the others). */
+    public com.odooupgradecourier.transfer.Ranges uploaded(String id, long requestId) throws SQLException {
+        com.odooupgradecourier.transfer.Ranges done = new com.odooupgradecourier.transfer.Ranges();
+        try (Connection c = store.getConnection()) {
+            for (Map<String, Object> r : query(c, "select start_byte, end_byte from upload_pieces where dump_id = ? and request_id = ?",
+                    Integer.MAX_VALUE, id, requestId)) {
+                done.add(((Number) r.get("start_byte")).longValue(), ((Number) r.get("end_byte")).longValue());
+            }
+        }
+        return done;
+    }
+
+    /** Records a piece of the dump the platform acknowledged, as soon as it did. */
+    public void uploaded(String id, long requestId, long start, long end) throws SQLException {
+        try (Connection c = store.getConnection()) {
+            update(c, "insert into upload_pieces (dump_id, request_id, start_byte, end_byte) values (?, ?, ?, ?)", id, requestId, start, end);
+        }
+    }
+
     /** Whether this service can read the request keys the store keeps encrypted (courier.store.secret is set). */
     public boolean opensKeys() {
         return keys != KeyCipher.NONE;

@@ -93,7 +93,12 @@ public final class Store {
             // a dump being restored (or whose restore failed) left the platform: the same dump may be upgraded again
             "DROP INDEX dumps_one_in_flight",
             "CREATE UNIQUE INDEX dumps_one_on_platform ON dumps (sha256) WHERE step NOT IN ('delivered', 'failed', 'restoring', "
-                    + "'restore-failed')");
+                    + "'restore-failed')",
+            // 8: the pieces of a dump the platform acknowledged, per request (an SFTP upload writes several pieces at once,
+            // so the remote file's size says nothing about what it holds)
+            "CREATE TABLE upload_pieces (dump_id VARCHAR(64) NOT NULL, request_id BIGINT NOT NULL, start_byte BIGINT NOT NULL, "
+                    + "end_byte BIGINT NOT NULL)",
+            "CREATE INDEX upload_pieces_dump ON upload_pieces (dump_id, request_id)");
 
     /** The schema version a store has once opened. */
     public static final int VERSION = MIGRATIONS.size();

@@ -33,6 +33,10 @@ public class Faults {
             if (t instanceof SftpException s && s.id == ChannelSftp.SSH_FX_PERMISSION_DENIED) {
                 return false;
             }
+            if (t instanceof org.apache.sshd.sftp.common.SftpException s
+                    && s.getStatus() == org.apache.sshd.sftp.common.SftpConstants.SSH_FX_PERMISSION_DENIED) {
+                return false;
+            }
             if (t instanceof AccessDeniedException || t instanceof NoSuchFileException
                     || t instanceof FileSystemException f && "File name too long".equals(f.getReason())) {
                 return false;

@@ -16,29 +16,42 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import com.odooupgradecourier.service.Progress;
+import com.odooupgradecourier.store.Dumps;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * What the routes cannot say about SFTP transfers with the platform: the per-request SSH key pair, host
- * keys (strict, or trusted on first use), the size of what the platform already holds (to resume an
- * upload by appending), and a download that resumes from the bytes already on disk.
- * The upload itself is camel-ftp's {@code sftp:} producer, appending.
+ * keys (strict, or trusted on first use), and the transfers themselves: several channels at once, each moving
+ * its own pieces of the file ({@link ParallelSftp}), every piece recorded once it is complete on the other side,
+ * so a broken transfer resumes with the pieces not recorded.
  */
 public class SftpTransfers {
     private static final Logger LOG = LoggerFactory.getLogger("courier");
     private static final int TIMEOUT_MS = 30_000;
-    /** Read requests in flight at once (JSch's default, 16, leaves most of the bandwidth unused). */
-    private static final int BULK_REQUESTS = 256;
 
     private final Path keysDir;
     private final Path knownHosts;
     private final boolean trustOnFirstUse;
     private final String transfer;
     private final long threshold;
+    private final int channels;
+    private final Dumps dumps;
+    private final Progress progress;
 
-    public SftpTransfers(Path dataDir, String configuredKnownHosts, String transfer, String threshold) {
+    public SftpTransfers(Path dataDir, String configuredKnownHosts, String transfer, String threshold, int channels, Dumps dumps,
+                         Progress progress) {
+        if (channels < 1 || channels > 16) {
+            throw new IllegalArgumentException("upgrade.sftp.channels must be between 1 and 16, not " + channels);
+        }
+        this.channels = channels;
+        this.dumps = dumps;
+        this.progress = progress;
         this.transfer = transfer.trim().toLowerCase(java.util.Locale.ROOT);
         if (!List.of("auto", "https", "sftp").contains(this.transfer)) {
             throw new IllegalArgumentException("upgrade.transfer must be auto, https or sftp, not '" + transfer + "'");
@@ -130,110 +143,96 @@ public class SftpTransfers {
         }
     }
 
-    /** The size of {@code sharedFile} on the platform's SFTP server; 0 when it does not exist yet. */
+    /** The size of {@code remoteFile} on the platform's SFTP server; 0 when it does not exist yet. */
     public long remoteSize(@ExchangeProperty("sftpHost") String host, @ExchangeProperty("sftpPort") int port,
                            @ExchangeProperty("sftpUser") String user, @ExchangeProperty("privateKeyFile") String privateKey,
                            @ExchangeProperty("remoteFile") String remoteFile) throws Exception {
-        return withSftp(host, port, user, privateKey, sftp -> {
-            try {
-                return sftp.stat(remoteFile).getSize();
-            } catch (SftpException e) {
-                if (e.id == ChannelSftp.SSH_FX_NO_SUCH_FILE) {
-                    return 0L;
-                }
-                throw new IOException("cannot read the size of " + remoteFile + ": " + e.getMessage(), e);
-            }
-        });
-    }
-
-    /**
-     * The local dump from byte {@code offset} on: what an append must still send. Fails when the remote
-     * holds more than the local file (not a prefix of this dump).
-     */
-    public InputStream openFrom(@ExchangeProperty("dumpPath") String dumpPath, @ExchangeProperty("remoteSize") long offset)
-            throws IOException {
-        long size = Files.size(Path.of(dumpPath));
-        if (offset > size) {
-            throw new IllegalStateException("the platform holds " + offset + " bytes but the dump has only " + size
-                    + ": the remote file is not this dump");
+        try (ParallelSftp sftp = connect(host, port, user, privateKey)) {
+            return sftp.size(remoteFile);
         }
-        InputStream in = Files.newInputStream(Path.of(dumpPath));
-        in.skipNBytes(offset);
-        return in;
     }
 
     /**
-     * Downloads {@code remoteFile} to {@code target}, resuming from the bytes already in
-     * {@code target}.part; the complete file is then renamed to {@code target}.
+     * Sends the dump to {@code remoteFile}: the pieces the platform has not acknowledged yet for this request, over
+     * {@code upgrade.sftp.channels} channels of one session, each piece recorded in the store as soon as it is
+     * acknowledged. The size of the remote file is never trusted (the pieces in flight when a transfer broke left
+     * holes): with no piece recorded the remote file is emptied and the upload starts from the first byte.
+     */
+    public void upload(Exchange exchange) throws Exception {
+        String dumpId = exchange.getProperty("dumpId", String.class);
+        long requestId = exchange.getProperty("requestId", Long.class);
+        Path dump = Path.of(exchange.getProperty("dumpPath", String.class));
+        String remote = exchange.getProperty("remoteFile", String.class);
+        long size = Files.size(dump);
+        Ranges done = dumps.uploaded(dumpId, requestId);
+        List<long[]> pieces = done.missing(size, Ranges.blockSize(size, channels));
+        String name = exchange.getProperty("fileName", String.class);
+        try (ParallelSftp sftp = connect(exchange.getProperty("sftpHost", String.class), exchange.getProperty("sftpPort", Integer.class),
+                exchange.getProperty("sftpUser", String.class), exchange.getProperty("privateKeyFile", String.class));
+             Progress.Counter moved = progress.count(dumpId, name, "uploading", size, done.bytes())) {
+            if (done.bytes() == 0) {
+                sftp.truncate(remote);
+            } else {
+                LOG.info("{}: the platform acknowledged {} of {} bytes: sending the other {} pieces", name, done.bytes(), size, pieces.size());
+            }
+            sftp.upload(dump, remote, pieces, channels, moved, (start, end) -> dumps.uploaded(dumpId, requestId, start, end));
+        }
+    }
+
+    /**
+     * Downloads {@code remoteFile} to {@code target} over {@code upgrade.sftp.channels} channels, each piece written at
+     * its offset of {@code target}.part and recorded in {@code target}.part.pieces once on disk; after a break only the
+     * pieces not recorded are read again. The complete file is then renamed to {@code target}.
      */
     public void download(@ExchangeProperty("sftpHost") String host, @ExchangeProperty("sftpPort") int port,
                          @ExchangeProperty("sftpUser") String user, @ExchangeProperty("privateKeyFile") String privateKey,
-                         @ExchangeProperty("remoteFile") String remoteFile, @ExchangeProperty("archivePath") String target)
-            throws Exception {
+                         @ExchangeProperty("remoteFile") String remoteFile, @ExchangeProperty("archivePath") String target,
+                         @ExchangeProperty("dumpId") String dumpId, @ExchangeProperty("fileName") String name) throws Exception {
         Path part = Path.of(target + ".part");
+        Path record = Path.of(target + ".part.pieces");
         Files.createDirectories(part.getParent());
-        withSftp(host, port, user, privateKey, sftp -> {
-            try {
-                long total = sftp.stat(remoteFile).getSize();
-                long have = Files.exists(part) ? Files.size(part) : 0;
-                if (have > total) {
-                    Files.delete(part);
-                    have = 0;
+        try (ParallelSftp sftp = connect(host, port, user, privateKey)) {
+            long total = sftp.size(remoteFile);
+            Ranges done = new Ranges();
+            if (Files.exists(part) && Files.exists(record)) {
+                try {
+                    done = Ranges.parse(Files.readString(record));
+                } catch (IllegalArgumentException e) {
+                    LOG.warn("{}: the record of the partial download is unreadable ({}): downloading it again", name, e.getMessage());
                 }
-                if (have > 0) {
-                    LOG.info("{}: resuming the download at byte {} of {}", remoteFile, have, total);
-                }
-                try (InputStream in = sftp.get(remoteFile, null, have);
-                     OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
-                    in.transferTo(out);
-                }
-                if (Files.size(part) != total) {
-                    throw new IOException("download of " + remoteFile + " incomplete: " + Files.size(part) + " of " + total + " bytes");
-                }
-                Downloads.verifyComplete(part);
-                Files.move(part, Path.of(target), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-                return null;
-            } catch (SftpException e) {
-                throw new IOException("SFTP download of " + remoteFile + " failed: " + e.getMessage(), e);
             }
-        });
-    }
-
-    private interface SftpWork<T> {
-        T run(ChannelSftp sftp) throws Exception;
-    }
-
-    /** One SFTP session to the platform (strict host key, the request's key), closed whatever happens. */
-    private <T> T withSftp(String host, int port, String user, String privateKey, SftpWork<T> work) throws Exception {
-        Session session = connect(host, port, user, privateKey);
-        try {
-            ChannelSftp sftp = (ChannelSftp) session.openChannel("sftp");
-            sftp.setBulkRequests(BULK_REQUESTS);
-            try {
-                sftp.connect(TIMEOUT_MS);
-            } catch (JSchException e) {
-                throw new IOException("the SFTP server " + host + ":" + port + " accepted the login but could not start its sftp "
-                        + "subsystem (" + e.getMessage() + ")", e);
+            if (done.bytes() == 0 || Files.size(part) > total) {
+                // a partial file without a record of its pieces (or longer than the archive) is not trusted
+                Files.deleteIfExists(part);
+                Files.deleteIfExists(record);
+                done = new Ranges();
+            } else {
+                LOG.info("{}: resuming the download: {} of {} bytes are on disk", name, done.bytes(), total);
             }
-            try {
-                return work.run(sftp);
-            } finally {
-                sftp.disconnect();
+            Ranges onDisk = done;
+            try (Progress.Counter moved = progress.count(dumpId, name, "downloading", total, done.bytes())) {
+                sftp.download(remoteFile, part, done.missing(total, Ranges.blockSize(total, channels)), channels, moved, (start, end) -> {
+                    synchronized (onDisk) {
+                        onDisk.add(start, end);
+                        Path tmp = Path.of(record + ".tmp");
+                        Files.writeString(tmp, onDisk.toString());
+                        Files.move(tmp, record, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                    }
+                });
             }
-        } finally {
-            session.disconnect();
+            if (!Files.exists(part)) {
+                Files.createFile(part); // an empty archive: nothing was read
+            }
+            if (Files.size(part) != total || onDisk.bytes() != total) {
+                throw new IOException("download of " + remoteFile + " incomplete: " + onDisk.bytes() + " of " + total + " bytes");
+            }
+            Downloads.verifyComplete(part);
+            Files.move(part, Path.of(target), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Files.deleteIfExists(record);
         }
     }
 
-    private Session connect(String host, int port, String user, String privateKey) throws JSchException {
-        JSch jsch = new JSch();
-        jsch.setKnownHosts(knownHosts.toString());
-        jsch.addIdentity(privateKey);
-        Session session = jsch.getSession(user, host, port);
-        session.setConfig("StrictHostKeyChecking", "yes");
-        session.setConfig("PreferredAuthentications", "publickey");
-        session.connect(TIMEOUT_MS);
-        return session;
+    private ParallelSftp connect(String host, int port, String user, String privateKey) throws Exception {
+        return ParallelSftp.connect(host, port, user, Path.of(privateKey), knownHosts, Duration.ofMillis(TIMEOUT_MS));
     }
 }
