@@ -1,6 +1,7 @@
 package com.odooupgradecourier;
 
 import com.odooupgradecourier.dump.DumpInspector;
+import com.odooupgradecourier.dump.SettleHashes;
 import com.odooupgradecourier.platform.Platform;
 import com.odooupgradecourier.service.Checks;
 import com.odooupgradecourier.service.DumpSettings;
@@ -365,7 +366,12 @@ public final class CourierMain {
         context.getRegistry().bind("delivery", new Delivery(output, context.getRegistry().lookupByNameAndType("dumps", Dumps.class)));
         context.getRegistry().bind("transferSlots", new TransferSlots(
                 Integer.parseInt(pc.resolveProperty("courier.max-parallel-transfers").orElse("2").trim())));
-        context.getRegistry().bind("dumpInspector", new DumpInspector());
+        // the drop folder's read lock, which hashes a dump while it settles
+        long settle = number(pc, "courier.settle-time", "5000");
+        SettleHashes settleHashes = new SettleHashes(settle, Math.max(100, Math.min(1000, settle / 4)),
+                number(pc, "courier.settle-timeout", "30000"));
+        context.getRegistry().bind("settleHashes", settleHashes);
+        context.getRegistry().bind("dumpInspector", new DumpInspector(settleHashes));
         Custody custody = new Custody(dataDir);
         context.getRegistry().bind("custody", custody);
         Path failedDir = Path.of(paths.apply("courier.failed-dir"));
@@ -417,7 +423,7 @@ public final class CourierMain {
      * {@code courier.lease-time}, {@code upgrade.poll-interval}, {@code upgrade.retry.*}, {@code upgrade.timeout}.
      */
     private static Dumps dumps(PropertiesComponent pc, DataSource store) {
-        long leaseMillis = seconds(pc, "courier.lease-time", "20") * 1000;
+        long leaseMillis = number(pc, "courier.lease-time", "20") * 1000;
         // the heartbeat renews every lease four times in its time
         pc.addOverrideProperty("courier.lease-renewal", String.valueOf(Math.max(250, leaseMillis / 4)));
         String node = nodeId(pc);
@@ -435,11 +441,11 @@ public final class CourierMain {
                         + "set it to the value they were written with");
             }
         }
-        return new Dumps(store, node, leaseMillis, seconds(pc, "upgrade.poll-interval", "60") * 1000,
+        return new Dumps(store, node, leaseMillis, number(pc, "upgrade.poll-interval", "60") * 1000,
                 Long.parseLong(pc.resolveProperty("upgrade.retry.delay").orElse("2000").trim()),
                 Integer.parseInt(pc.resolveProperty("upgrade.retry.attempts").orElse("6").trim()),
                 Long.parseLong(pc.resolveProperty("upgrade.retry.max-delay").orElse("120000").trim()),
-                seconds(pc, "upgrade.timeout", "604800") * 1000, System::currentTimeMillis, keys);
+                number(pc, "upgrade.timeout", "604800") * 1000, System::currentTimeMillis, keys);
     }
 
     /** One request key the store holds encrypted (a dump not yet delivered), or null. */
@@ -452,7 +458,7 @@ public final class CourierMain {
         }
     }
 
-    private static long seconds(PropertiesComponent pc, String key, String fallback) {
+    private static long number(PropertiesComponent pc, String key, String fallback) {
         return Long.parseLong(pc.resolveProperty(key).orElse(fallback).trim());
     }
 

@@ -5,10 +5,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.text.Normalizer;
-import java.util.HexFormat;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipEntry;
@@ -27,6 +24,12 @@ public class DumpInspector {
     private static final Pattern SQL = Pattern.compile(
             "(?m)(PostgreSQL database dump|^SET [a-z_]+ = |^CREATE (TABLE|SCHEMA|SEQUENCE|FUNCTION|EXTENSION) |^COPY [\\w.\"]+ .*FROM stdin;|^SELECT pg_catalog\\.)");
     private static final int MAX_PLATFORM_NAME = 100;
+
+    private final SettleHashes hashes;
+
+    public DumpInspector(SettleHashes hashes) {
+        this.hashes = hashes;
+    }
 
     /**
      * Inspects the dump at the exchange property {@code dumpPath} and sets the exchange properties
@@ -48,7 +51,8 @@ public class DumpInspector {
         }
         exchange.setProperty("dumpFormat", format(file));
         exchange.setProperty("dumpSize", size);
-        exchange.setProperty("dumpSha256", sha256(file));
+        // computed while the file settled in the drop folder when it is still that file; read now otherwise
+        exchange.setProperty("dumpSha256", hashes.sha256Of(file));
         exchange.setProperty("platformFilename", platformName(exchange.getProperty("fileName", String.class)));
     }
 
@@ -104,23 +108,6 @@ public class DumpInspector {
             }
         }
         return true;
-    }
-
-    static String sha256(Path file) throws IOException {
-        MessageDigest sha;
-        try {
-            sha = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        byte[] buf = new byte[1 << 16];
-        try (InputStream in = Files.newInputStream(file)) {
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                sha.update(buf, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(sha.digest());
     }
 
     /**

@@ -581,6 +581,7 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         try {
             if (!r.failing) {
                 writeArchive(r);
+                LOG.info("simulator: request {} has its upgraded archive", r.id);
             }
         } catch (Exception e) {
             r.error = e.toString();

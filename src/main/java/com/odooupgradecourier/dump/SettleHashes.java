@@ -1,0 +1,134 @@
+package com.odooupgradecourier.dump;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.camel.Exchange;
+import org.apache.camel.component.file.GenericFile;
+import org.apache.camel.component.file.GenericFileOperations;
+import org.apache.camel.component.file.strategy.FileChangedExclusiveReadLockStrategy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The drop folder's read lock: a file is taken once it stayed unchanged for {@code courier.settle-time} (as Camel's
+ * {@code readLock=changed} with {@code readLockMinAge} does), and the wait is put to use: once the file is seen
+ * unchanged between two looks, its sha256 is computed while it settles, so admitting it does not read it again.
+ *
+ * <p>A hash is kept only for the file exactly as it was read: the same file (device and inode), size and
+ * modification time before and after the read. Anything else (a file changed while being read, a copy made by
+ * the custody) is hashed again when admitted.
+ */
+public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
+    private static final Logger LOG = LoggerFactory.getLogger(SettleHashes.class);
+    /** Files hashed but not admitted (a file removed from the drop folder before it was taken) are forgotten past this. */
+    private static final int KEPT = 1000;
+
+    private record Seen(Object fileKey, long size, FileTime modified) {
+        static Seen of(Path file) throws IOException {
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+            return new Seen(a.fileKey(), a.size(), a.lastModifiedTime());
+        }
+    }
+
+    private final Map<Seen, String> hashes = new LinkedHashMap<>();
+
+    public SettleHashes(long settleMillis, long checkIntervalMillis, long timeoutMillis) {
+        setMinAge(settleMillis);
+        setCheckInterval(checkIntervalMillis);
+        setTimeout(timeoutMillis);
+        setMinLength(0);
+        setMarkerFiler(false);
+    }
+
+    @Override
+    public boolean acquireExclusiveReadLock(GenericFileOperations<File> operations, GenericFile<File> file, Exchange exchange)
+            throws Exception {
+        Path path = file.getFile().toPath();
+        long start = System.currentTimeMillis();
+        Seen before = null;
+        while (true) {
+            Seen now;
+            try {
+                now = Seen.of(path);
+            } catch (NoSuchFileException gone) {
+                return false;
+            }
+            if (now.size() >= getMinLength() && now.modified().toMillis() <= System.currentTimeMillis() - getMinAge()) {
+                return true;
+            }
+            if (now.equals(before) && !known(now)) {
+                // unchanged since the last look: likely complete, hashed while it settles (kept only if it stays unchanged)
+                hash(path, now);
+                continue;
+            }
+            before = now;
+            if (getTimeout() > 0 && System.currentTimeMillis() - start > getTimeout()) {
+                LOG.debug("{} is still changing after {} ms: looked at again at the next scan", path, getTimeout());
+                return false;
+            }
+            Thread.sleep(getCheckInterval());
+        }
+    }
+
+    private synchronized boolean known(Seen seen) {
+        return hashes.containsKey(seen);
+    }
+
+    private void hash(Path path, Seen seen) throws IOException {
+        String hex;
+        try {
+            hex = sha256(path);
+        } catch (NoSuchFileException gone) {
+            return;
+        }
+        if (seen.equals(Seen.of(path))) {
+            synchronized (this) {
+                hashes.put(seen, hex);
+                while (hashes.size() > KEPT) {
+                    hashes.remove(hashes.keySet().iterator().next());
+                }
+            }
+        }
+    }
+
+    /**
+     * The sha256 of {@code file}: the one computed while it settled when the file is still exactly what was read
+     * then, otherwise read now.
+     */
+    public String sha256Of(Path file) throws IOException {
+        Seen seen = Seen.of(file);
+        String hex;
+        synchronized (this) {
+            hex = hashes.remove(seen);
+        }
+        return hex != null ? hex : sha256(file);
+    }
+
+    static String sha256(Path file) throws IOException {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        byte[] buf = new byte[1 << 20];
+        try (InputStream in = Files.newInputStream(file)) {
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                sha.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+}

@@ -1,0 +1,83 @@
+package com.odooupgradecourier.dump;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.util.concurrent.CompletableFuture;
+import org.apache.camel.component.file.GenericFile;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.support.DefaultExchange;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SettleHashesTest {
+    @TempDir
+    Path tmp;
+
+    private static boolean acquire(SettleHashes lock, Path file) throws Exception {
+        GenericFile<File> gf = new GenericFile<>();
+        gf.setFile(file.toFile());
+        return lock.acquireExclusiveReadLock(null, gf, new DefaultExchange(new DefaultCamelContext()));
+    }
+
+    @Test
+    void aFileStillBeingWrittenIsTakenOnlyOnceSettledAndItsHashIsTheWholeFile() throws Exception {
+        Path dump = tmp.resolve("slow.dump");
+        byte[] part = new byte[256 * 1024];
+        CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+            try (OutputStream out = Files.newOutputStream(dump)) {
+                for (int i = 0; i < 8; i++) {
+                    part[0] = (byte) i;
+                    out.write(part);
+                    out.flush();
+                    Thread.sleep(150);
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        while (!Files.exists(dump)) {
+            Thread.onSpinWait();
+        }
+        SettleHashes lock = new SettleHashes(1500, 200, 30_000);
+        assertThat(acquire(lock, dump)).isTrue();
+        assertThat(writer).isDone();
+        assertThat(lock.sha256Of(dump)).isEqualTo(SettleHashes.sha256(dump)).hasSize(64);
+    }
+
+    @Test
+    void theHashMadeWhileSettlingIsUsedOnlyForTheFileExactlyAsItWasRead() throws Exception {
+        Path dump = tmp.resolve("a.dump");
+        Files.write(dump, "PGDMP first content".getBytes());
+        FileTime written = FileTime.fromMillis(System.currentTimeMillis());
+        Files.setLastModifiedTime(dump, written);
+        SettleHashes lock = new SettleHashes(1000, 100, 30_000);
+        assertThat(acquire(lock, dump)).isTrue();
+        String first = SettleHashes.sha256(dump);
+
+        // same size, same time, other bytes: only a hash kept from the settling can give the first answer
+        Files.write(dump, "PGDMP other content".getBytes(), StandardOpenOption.TRUNCATE_EXISTING);
+        Files.setLastModifiedTime(dump, written);
+        assertThat(lock.sha256Of(dump)).as("the hash made while it settled, not a new read").isEqualTo(first);
+        assertThat(lock.sha256Of(dump)).as("used once").isEqualTo(SettleHashes.sha256(dump)).isNotEqualTo(first);
+
+        assertThat(acquire(lock, dump)).isTrue();
+        Files.setLastModifiedTime(dump, FileTime.fromMillis(written.toMillis() + 1));
+        assertThat(lock.sha256Of(dump)).as("changed since: read again").isEqualTo(SettleHashes.sha256(dump));
+    }
+
+    @Test
+    void aFileMovedInWholeIsTakenAtOnce() throws Exception {
+        Path dump = tmp.resolve("old.dump");
+        Files.write(dump, "PGDMP".getBytes());
+        Files.setLastModifiedTime(dump, FileTime.fromMillis(System.currentTimeMillis() - 60_000));
+        long start = System.nanoTime();
+        assertThat(acquire(new SettleHashes(5000, 1000, 30_000), dump)).isTrue();
+        assertThat(System.nanoTime() - start).isLessThan(500_000_000L);
+    }
+}
