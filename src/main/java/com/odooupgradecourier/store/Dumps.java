@@ -406,9 +406,16 @@ public class Dumps {
         return done;
     }
 
-    /** Records a piece of the dump the platform acknowledged, as soon as it did. */
+    /**
+     * Records a piece of the dump the platform acknowledged, as soon as it did, fenced like a platform call: a node that
+     * no longer holds the dump (another took it over and may have emptied the remote file) records nothing.
+     */
     public void uploaded(String id, long requestId, long start, long end) throws SQLException {
         try (Connection c = store.getConnection()) {
+            if (!renew(c, id)) {
+                throw new IllegalTransitionException("dump " + id + ": this node (" + node + ") no longer holds it: another node goes "
+                        + "on with its upload");
+            }
             update(c, "insert into upload_pieces (dump_id, request_id, start_byte, end_byte) values (?, ?, ?, ?)", id, requestId, start, end);
         }
     }

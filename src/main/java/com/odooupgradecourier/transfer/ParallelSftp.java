@@ -168,7 +168,11 @@ public final class ParallelSftp implements AutoCloseable {
                             at += n;
                             moved.accept(n);
                         }
-                    } // closing waits until the server acknowledged every write of the piece
+                    } // closing waits until the server acknowledged every write of the piece...
+                    // ...but ends quietly, as if all were acknowledged, when the channel closed meanwhile
+                    if (!sftp.isOpen() || !session.isOpen()) {
+                        throw new IOException("the connection to " + where + " was lost while writing bytes " + p[0] + "-" + p[1]);
+                    }
                     done.done(p[0], p[1]);
                 }
             }
@@ -257,9 +261,10 @@ public final class ParallelSftp implements AutoCloseable {
                 t.join();
             }
         } catch (InterruptedException e) {
+            // the service is stopping: the transfer breaks like a dropped connection and resumes with the next start
             Thread.currentThread().interrupt();
             session.close(true);
-            throw e;
+            throw new java.io.InterruptedIOException("the SFTP transfer was interrupted: the service is stopping");
         } finally {
             for (SftpClient s : opened) {
                 try {

@@ -145,6 +145,25 @@ class DumpsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"sqlite", "postgresql"})
+    void uploadedPiecesAreKeptPerRequestAndOnlyTheNodeHoldingTheDumpRecordsThem(String kind) throws Exception {
+        DataSource ds = open(kind);
+        Dumps a = node(ds, "a");
+        Dumps b = node(ds, "b");
+        claimed(a, "u", "sha-u");
+        a.uploaded("u", 7, 0, 100);
+        a.uploaded("u", 7, 200, 300);
+        a.uploaded("u", 7, 100, 200);
+        assertThat(a.uploaded("u", 7).toString()).isEqualTo("0-300");
+        assertThat(a.uploaded("u", 8).bytes()).as("another request: its own file, nothing done").isZero();
+        clock.addAndGet(LEASE + 1);
+        assertThat(b.claimDue()).extracting(r -> r.get("id")).containsExactly("u");
+        // a stalled while b took the dump (and may have emptied the remote file): a's late piece is not recorded
+        assertThatThrownBy(() -> a.uploaded("u", 7, 300, 400)).isInstanceOf(IllegalTransitionException.class);
+        assertThat(b.uploaded("u", 7).toString()).isEqualTo("0-300");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgresql"})
     void aDumpTakenWithoutItsSettingsByACrashGetsThemWhenRecorded(String kind) throws Exception {
         DataSource ds = open(kind);
         Path staging = tmp.resolve("drop/.courier");
