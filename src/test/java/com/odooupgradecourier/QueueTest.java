@@ -221,6 +221,37 @@ class QueueTest extends CourierTestSupport {
     }
 
     @Test
+    void anUploadOverALinkThatBreaksBeforeAnyPieceIsCompleteStillGetsThere() throws Exception {
+        courier = quickRetries(new CourierHarness(tmp)).with("upgrade.transfer", "sftp").start();
+        // 24 MiB in pieces of 1.5 MiB, four channels: 6 MiB in flight, every connection lost after 3 MiB
+        courier.simulator.sftpServer().dropEveryConnectionAfter(3L << 20);
+        Path dump = TestDumps.customFormat(tmp.resolve("staging/flaky.dump"), 24 << 20);
+        byte[] original = Files.readAllBytes(dump);
+        courier.dropFile(dump);
+        await().atMost(Duration.ofSeconds(90)).until(() -> courier.simulator.calls("process") > 0);
+        courier.simulator.sftpServer().dropEveryConnectionAfter(-1);
+        Path delivered = courier.out.resolve("upgraded_flaky.dump.zip");
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(delivered));
+        assertThat(HttpsFlowTest.unzip(delivered).get("dump.sql")).isEqualTo(original);
+    }
+
+    @Test
+    void aPlatformSftpHostKeyThatIsNotTheRecordedOneIsFinalWithAClearRecord() throws Exception {
+        Path knownHosts = tmp.resolve("platform_known_hosts");
+        courier = quickRetries(new CourierHarness(tmp)).with("upgrade.transfer", "sftp")
+                .with("upgrade.sftp.known-hosts", knownHosts.toString()).start();
+        // a key for the platform's SFTP address, but not the one its server shows
+        Files.writeString(knownHosts, "[127.0.0.1]:" + courier.simulator.sftpPort() + " "
+                + com.odooupgradecourier.transfer.SshKeys.generate("not-the-platform").publicKey());
+        Path dump = TestDumps.customFormat(tmp.resolve("staging/spoofed.dump"), 64 * 1024);
+        courier.dropFile(dump);
+        JsonNode r = awaitRecord("spoofed.dump");
+        assertThat(r.get("step").asText()).isEqualTo("upload");
+        assertThat(r.get("error").asText()).contains("host key").contains(knownHosts.toString());
+        assertThat(courier.simulator.sftpServer().bytesWritten()).as("nothing sent to it").isZero();
+    }
+
+    @Test
     void aRedirectIsFollowedOnlyOnThePlatformsHost() throws Exception {
         courier = new CourierHarness(tmp).start();
         String api = courier.simulator.apiUrl();

@@ -47,6 +47,8 @@ class SftpTransferTest extends CourierTestSupport {
         assertThat(courier.simulator.calls("upload")).as("not over HTTPS").isZero();
         assertThat(courier.simulator.sftpServer().bytesWritten()).isEqualTo(original.length);
         assertThat(courier.simulator.sftpServer().mostOpenAtOnce()).as("pieces written over several channels at once").isBetween(2, 4);
+        assertThat(courier.store().queryForObject("select count(*) from upload_pieces", Integer.class)).as("forgotten once uploaded")
+                .isZero();
         assertThat(courier.data.resolve("known_hosts")).content().startsWith("[127.0.0.1]:" + courier.simulator.sftpPort() + " ");
         await().atMost(Duration.ofSeconds(5)).until(() -> !Files.exists(key));
     }

@@ -4,9 +4,9 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -34,10 +34,17 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
     /** Files hashed but not admitted (a file removed from the drop folder before it was taken) are forgotten past this. */
     private static final int KEPT = 1000;
 
-    private record Seen(Object fileKey, long size, FileTime modified) {
+    /**
+     * What says a file is still the one read: its inode, size, modification time, and its change time (which a
+     * writer cannot set back, as it can the modification time with {@code touch -r}).
+     */
+    private record Seen(Object fileKey, long size, FileTime modified, Object changed, boolean plain) {
+        /** The file itself, not what a link points to (a link is refused when admitted, and never read here). */
         static Seen of(Path file) throws IOException {
-            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
-            return new Seen(a.fileKey(), a.size(), a.lastModifiedTime());
+            Map<String, Object> a = Files.readAttributes(file, "unix:ino,dev,size,lastModifiedTime,ctime,isRegularFile",
+                    LinkOption.NOFOLLOW_LINKS);
+            return new Seen(a.get("dev") + ":" + a.get("ino"), (Long) a.get("size"), (FileTime) a.get("lastModifiedTime"),
+                    a.get("ctime"), (Boolean) a.get("isRegularFile"));
         }
     }
 
@@ -67,7 +74,7 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
             if (now.size() >= getMinLength() && now.modified().toMillis() <= System.currentTimeMillis() - getMinAge()) {
                 return true;
             }
-            if (now.equals(before) && !known(now)) {
+            if (now.equals(before) && now.plain() && !known(now)) {
                 // unchanged since the last look: likely complete, hashed while it settles (kept only if it stays unchanged)
                 hash(path, now);
                 continue;
@@ -88,8 +95,11 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
     private void hash(Path path, Seen seen) throws IOException {
         String hex;
         try {
+            reads.incrementAndGet();
             hex = sha256(path);
-        } catch (NoSuchFileException gone) {
+        } catch (IOException unreadable) {
+            // gone, or not readable by the service: admitting it says so (with what to do)
+            LOG.debug("{} not hashed while settling: {}", path, unreadable.toString());
             return;
         }
         if (seen.equals(Seen.of(path))) {
@@ -112,8 +122,15 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
         synchronized (this) {
             hex = hashes.remove(seen);
         }
-        return hex != null ? hex : sha256(file);
+        if (hex != null) {
+            return hex;
+        }
+        reads.incrementAndGet();
+        return sha256(file);
     }
+
+    /** How many times this lock read a whole file (while settling, or when asked for a hash it did not keep). */
+    final java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
 
     static String sha256(Path file) throws IOException {
         MessageDigest sha;

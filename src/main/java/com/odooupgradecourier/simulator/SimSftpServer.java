@@ -41,6 +41,7 @@ public final class SimSftpServer {
     private final AtomicLong bytesWritten = new AtomicLong();
     private final AtomicLong bytesRead = new AtomicLong();
     private volatile long dropAfterBytes = -1;
+    private volatile long dropEveryAfterBytes = -1;
     private volatile long denyWritesAfterBytes = -1;
     private volatile long holdWritesAfterBytes = -1;
     private final java.util.concurrent.atomic.AtomicInteger mostOpen = new java.util.concurrent.atomic.AtomicInteger();
@@ -122,6 +123,11 @@ public final class SimSftpServer {
     /** Failure injection: the next transfer (either way) loses its connection after {@code bytes} bytes, once. */
     public void dropConnectionOnceAfter(long bytes) {
         dropAfterBytes = bytes;
+    }
+
+    /** Failure injection: every connection (either way) is lost after {@code bytes} bytes, a flaky link; negative ends it. */
+    public void dropEveryConnectionAfter(long bytes) {
+        dropEveryAfterBytes = bytes;
     }
 
     /**
@@ -278,7 +284,8 @@ public final class SimSftpServer {
         private void maybeDrop(int n) throws IOException {
             long transferred = sessionBytes.addAndGet(n);
             long limit = dropAfterBytes;
-            if (limit >= 0 && transferred >= limit) {
+            long every = dropEveryAfterBytes;
+            if (limit >= 0 && transferred >= limit || every >= 0 && transferred >= every) {
                 dropAfterBytes = -1;
                 session.close(true);
                 throw new IOException("simulated connection loss after " + transferred + " bytes");

@@ -420,6 +420,13 @@ public class Dumps {
         }
     }
 
+    /** Once the platform holds the whole dump (its size checked), the record of its pieces is not needed any more. */
+    public void forgetUploaded(@ExchangeProperty("dumpId") String id) throws SQLException {
+        try (Connection c = store.getConnection()) {
+            update(c, "delete from upload_pieces where dump_id = ?", id);
+        }
+    }
+
     /** Whether this service can read the request keys the store keeps encrypted (courier.store.secret is set). */
     public boolean opensKeys() {
         return keys != KeyCipher.NONE;

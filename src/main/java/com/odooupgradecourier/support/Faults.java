@@ -27,6 +27,10 @@ public class Faults {
             if (t instanceof TransientPlatformException) {
                 return true;
             }
+            // the platform's SFTP server refused the request's key, or showed a host key that is not the recorded one
+            if (t instanceof com.odooupgradecourier.transfer.ParallelSftp.RefusedException) {
+                return false;
+            }
             if (t instanceof JSchException && (m.contains("auth") || m.contains("hostkey") || m.contains("host key"))) {
                 return false;
             }

@@ -128,14 +128,21 @@ public final class ParallelSftp implements AutoCloseable {
     }
 
     /** The size of {@code remote}; 0 when it does not exist. */
-    public long size(String remote) throws IOException {
-        try (SftpClient sftp = SftpClientFactory.instance().createSftpClient(session)) {
-            return sftp.stat(remote).getSize();
+    public long sizeOrZero(String remote) throws IOException {
+        try {
+            return size(remote);
         } catch (org.apache.sshd.sftp.common.SftpException e) {
             if (e.getStatus() == SftpConstants.SSH_FX_NO_SUCH_FILE) {
                 return 0;
             }
             throw e;
+        }
+    }
+
+    /** The size of {@code remote}, which must exist. */
+    public long size(String remote) throws IOException {
+        try (SftpClient sftp = SftpClientFactory.instance().createSftpClient(session)) {
+            return sftp.stat(remote).getSize();
         }
     }
 

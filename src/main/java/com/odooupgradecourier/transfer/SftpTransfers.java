@@ -1,25 +1,20 @@
 package com.odooupgradecourier.transfer;
 
-import com.jcraft.jsch.ChannelSftp;
 import com.jcraft.jsch.HostKey;
 import com.jcraft.jsch.JSch;
 import com.jcraft.jsch.JSchException;
 import com.jcraft.jsch.Session;
-import com.jcraft.jsch.SftpATTRS;
-import com.jcraft.jsch.SftpException;
+import com.odooupgradecourier.service.Progress;
+import com.odooupgradecourier.store.Dumps;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.List;
-import com.odooupgradecourier.service.Progress;
-import com.odooupgradecourier.store.Dumps;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.List;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
 import org.slf4j.Logger;
@@ -43,6 +38,9 @@ public class SftpTransfers {
     private final int channels;
     private final Dumps dumps;
     private final Progress progress;
+    /** Transfers whose last attempts broke before any piece was complete, and how many times in a row. */
+    private final java.util.Map<String, Integer> stalls = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final long MIN_PIECE = 256 * 1024;
 
     public SftpTransfers(Path dataDir, String configuredKnownHosts, String transfer, String threshold, int channels, Dumps dumps,
                          Progress progress) {
@@ -148,7 +146,7 @@ public class SftpTransfers {
                            @ExchangeProperty("sftpUser") String user, @ExchangeProperty("privateKeyFile") String privateKey,
                            @ExchangeProperty("remoteFile") String remoteFile) throws Exception {
         try (ParallelSftp sftp = connect(host, port, user, privateKey)) {
-            return sftp.size(remoteFile);
+            return sftp.sizeOrZero(remoteFile);
         }
     }
 
@@ -165,8 +163,10 @@ public class SftpTransfers {
         String remote = exchange.getProperty("remoteFile", String.class);
         long size = Files.size(dump);
         Ranges done = dumps.uploaded(dumpId, requestId);
-        List<long[]> pieces = done.missing(size, Ranges.blockSize(size, channels));
+        String key = "upload " + dumpId;
+        List<long[]> pieces = done.missing(size, pieceSize(key, size));
         String name = exchange.getProperty("fileName", String.class);
+        java.util.concurrent.atomic.AtomicInteger recorded = new java.util.concurrent.atomic.AtomicInteger();
         try (ParallelSftp sftp = connect(exchange.getProperty("sftpHost", String.class), exchange.getProperty("sftpPort", Integer.class),
                 exchange.getProperty("sftpUser", String.class), exchange.getProperty("privateKeyFile", String.class));
              Progress.Counter moved = progress.count(dumpId, name, "uploading", size, done.bytes())) {
@@ -175,7 +175,29 @@ public class SftpTransfers {
             } else {
                 LOG.info("{}: the platform acknowledged {} of {} bytes: sending the other {} pieces", name, done.bytes(), size, pieces.size());
             }
-            sftp.upload(dump, remote, pieces, channels, moved, (start, end) -> dumps.uploaded(dumpId, requestId, start, end));
+            sftp.upload(dump, remote, pieces, channels, moved, (start, end) -> {
+                dumps.uploaded(dumpId, requestId, start, end);
+                recorded.incrementAndGet();
+            });
+            stalls.remove(key);
+        } catch (Exception e) {
+            stalled(key, recorded.get());
+            throw e;
+        }
+    }
+
+    /**
+     * The piece size of a transfer: {@link Ranges#blockSize}, halved after every attempt that broke before any piece
+     * was complete (a link that breaks more often than the pieces in flight would otherwise never get anywhere).
+     */
+    private long pieceSize(String transfer, long size) {
+        long block = Ranges.blockSize(size, channels) >> stalls.getOrDefault(transfer, 0);
+        return Math.max(MIN_PIECE, block);
+    }
+
+    private void stalled(String transfer, int piecesRecorded) {
+        if (piecesRecorded == 0) {
+            stalls.merge(transfer, 1, (a, b) -> Math.min(a + b, 8));
         }
     }
 
@@ -210,15 +232,22 @@ public class SftpTransfers {
                 LOG.info("{}: resuming the download: {} of {} bytes are on disk", name, done.bytes(), total);
             }
             Ranges onDisk = done;
+            String key = "download " + dumpId;
+            java.util.concurrent.atomic.AtomicInteger recorded = new java.util.concurrent.atomic.AtomicInteger();
             try (Progress.Counter moved = progress.count(dumpId, name, "downloading", total, done.bytes())) {
-                sftp.download(remoteFile, part, done.missing(total, Ranges.blockSize(total, channels)), channels, moved, (start, end) -> {
+                sftp.download(remoteFile, part, done.missing(total, pieceSize(key, total)), channels, moved, (start, end) -> {
                     synchronized (onDisk) {
                         onDisk.add(start, end);
                         Path tmp = Path.of(record + ".tmp");
                         Files.writeString(tmp, onDisk.toString());
                         Files.move(tmp, record, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
                     }
+                    recorded.incrementAndGet();
                 });
+                stalls.remove(key);
+            } catch (Exception e) {
+                stalled(key, recorded.get());
+                throw e;
             }
             if (!Files.exists(part)) {
                 Files.createFile(part); // an empty archive: nothing was read
