@@ -77,7 +77,10 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
             if (now.equals(before) && now.plain() && !known(now)) {
                 // unchanged since the last look: likely complete, hashed while it settles (kept only if it stays unchanged)
                 hash(path, now);
-                continue;
+                if (known(now)) {
+                    continue; // looked at again at once: it may be old enough now
+                }
+                // unreadable, or changed while being read: looked at again after the interval, as any file
             }
             before = now;
             if (getTimeout() > 0 && System.currentTimeMillis() - start > getTimeout()) {
