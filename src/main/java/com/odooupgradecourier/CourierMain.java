@@ -390,7 +390,7 @@ public final class CourierMain {
         context.getRegistry().bind("progress", progress);
         context.getRegistry().bind("sftp", new SftpTransfers(dataDir, pc.resolveProperty("upgrade.sftp.known-hosts").orElse(""),
                 pc.resolveProperty("upgrade.transfer").orElse("auto"), pc.resolveProperty("upgrade.sftp-threshold").orElse("64MB"),
-                channels(pc.resolveProperty("upgrade.sftp.channels").orElse("4")),
+                pc.resolveProperty("upgrade.sftp.channels").orElse("4"),
                 context.getRegistry().lookupByNameAndType("dumps", Dumps.class), progress));
         Metrics metrics = new Metrics(pc.resolveProperty("camel.main.name").orElse("camel-1"),
                 context.getRegistry().lookupByNameAndType("store", DataSource.class), progress,
@@ -455,14 +455,6 @@ public final class CourierMain {
             return rs.next() ? rs.getString(1) : null;
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException("the store cannot be read: " + e.getMessage(), e);
-        }
-    }
-
-    private static int channels(String value) {
-        try {
-            return Integer.parseInt(value.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("upgrade.sftp.channels must be a whole number between 1 and 16, not '" + value + "'");
         }
     }
 

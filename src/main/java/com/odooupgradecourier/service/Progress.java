@@ -115,14 +115,13 @@ public class Progress {
 
     /** Wraps a transfer's stream: {@code offset} bytes were already moved before (a resumed transfer). */
     public InputStream track(InputStream in, String dumpId, String name, String direction, long total, long offset) {
-        Transfer t = new Transfer(name, direction, total, offset);
-        transfers.put(dumpId, t);
+        Counter counter = count(dumpId, name, direction, total, offset);
         return new FilterInputStream(in) {
             @Override
             public int read() throws IOException {
                 int b = super.read();
                 if (b >= 0) {
-                    t.add(1);
+                    counter.accept(1);
                 }
                 return b;
             }
@@ -131,7 +130,7 @@ public class Progress {
             public int read(byte[] buf, int off, int len) throws IOException {
                 int n = super.read(buf, off, len);
                 if (n > 0) {
-                    t.add(n);
+                    counter.accept(n);
                 }
                 return n;
             }
@@ -139,7 +138,7 @@ public class Progress {
             @Override
             public void close() throws IOException {
                 super.close();
-                transfers.remove(dumpId, t);
+                counter.close();
             }
         };
     }

@@ -32,7 +32,6 @@ import org.apache.sshd.sftp.client.SftpClientFactory;
 import org.apache.sshd.sftp.client.impl.AbstractSftpClient;
 import org.apache.sshd.sftp.client.impl.SftpInputStreamAsync;
 import org.apache.sshd.sftp.client.impl.SftpOutputStreamAsync;
-import org.apache.sshd.sftp.common.SftpConstants;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -124,18 +123,6 @@ public final class ParallelSftp implements AutoCloseable {
             return SecurityUtils.loadKeyPairIdentities(null, NamedResource.ofName(privateKey.getFileName().toString()), in, null);
         } catch (java.security.GeneralSecurityException e) {
             throw new IOException("cannot read the request's key " + privateKey + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** The size of {@code remote}; 0 when it does not exist. */
-    public long sizeOrZero(String remote) throws IOException {
-        try {
-            return size(remote);
-        } catch (org.apache.sshd.sftp.common.SftpException e) {
-            if (e.getStatus() == SftpConstants.SSH_FX_NO_SUCH_FILE) {
-                return 0;
-            }
-            throw e;
         }
     }
 

@@ -42,12 +42,12 @@ public class SftpTransfers {
     private final java.util.Map<String, Integer> stalls = new java.util.concurrent.ConcurrentHashMap<>();
     private static final long MIN_PIECE = 256 * 1024;
 
-    public SftpTransfers(Path dataDir, String configuredKnownHosts, String transfer, String threshold, int channels, Dumps dumps,
+    public SftpTransfers(Path dataDir, String configuredKnownHosts, String transfer, String threshold, String channels, Dumps dumps,
                          Progress progress) {
-        if (channels < 1 || channels > 16) {
-            throw new IllegalArgumentException("upgrade.sftp.channels must be between 1 and 16, not " + channels);
+        this.channels = channels.trim().matches("[0-9]{1,2}") ? Integer.parseInt(channels.trim()) : 0;
+        if (this.channels < 1 || this.channels > 16) {
+            throw new IllegalArgumentException("upgrade.sftp.channels must be a whole number between 1 and 16, not '" + channels + "'");
         }
-        this.channels = channels;
         this.dumps = dumps;
         this.progress = progress;
         this.transfer = transfer.trim().toLowerCase(java.util.Locale.ROOT);
@@ -141,20 +141,12 @@ public class SftpTransfers {
         }
     }
 
-    /** The size of {@code remoteFile} on the platform's SFTP server; 0 when it does not exist yet. */
-    public long remoteSize(@ExchangeProperty("sftpHost") String host, @ExchangeProperty("sftpPort") int port,
-                           @ExchangeProperty("sftpUser") String user, @ExchangeProperty("privateKeyFile") String privateKey,
-                           @ExchangeProperty("remoteFile") String remoteFile) throws Exception {
-        try (ParallelSftp sftp = connect(host, port, user, privateKey)) {
-            return sftp.sizeOrZero(remoteFile);
-        }
-    }
-
     /**
      * Sends the dump to {@code remoteFile}: the pieces the platform has not acknowledged yet for this request, over
      * {@code upgrade.sftp.channels} channels of one session, each piece recorded in the store as soon as it is
      * acknowledged. The size of the remote file is never trusted (the pieces in flight when a transfer broke left
-     * holes): with no piece recorded the remote file is emptied and the upload starts from the first byte.
+     * holes): with no piece recorded the remote file is emptied and the upload starts from the first byte. Then sets
+     * {@code remoteSize}, what the server says it holds, read on the same session.
      */
     public void upload(Exchange exchange) throws Exception {
         String dumpId = exchange.getProperty("dumpId", String.class);
@@ -180,6 +172,7 @@ public class SftpTransfers {
                 recorded.incrementAndGet();
             });
             stalls.remove(key);
+            exchange.setProperty("remoteSize", sftp.size(remote));
         } catch (Exception e) {
             stalled(key, recorded.get());
             throw e;

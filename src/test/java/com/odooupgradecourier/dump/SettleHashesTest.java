@@ -3,12 +3,15 @@ package com.odooupgradecourier.dump;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.File;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.camel.component.file.GenericFile;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.support.DefaultExchange;
@@ -28,26 +31,31 @@ class SettleHashesTest {
     @Test
     void aFileStillBeingWrittenIsTakenOnlyOnceSettledAndItsHashIsTheWholeFile() throws Exception {
         Path dump = tmp.resolve("slow.dump");
-        byte[] part = new byte[256 * 1024];
-        CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-            try (OutputStream out = Files.newOutputStream(dump)) {
-                for (int i = 0; i < 8; i++) {
-                    part[0] = (byte) i;
-                    out.write(part);
-                    out.flush();
-                    Thread.sleep(150);
-                }
-            } catch (Exception e) {
+        Files.createFile(dump);
+        // a slow copy: eight parts of 256 KiB, one every 150 ms
+        AtomicInteger parts = new AtomicInteger();
+        ScheduledExecutorService copier = Executors.newSingleThreadScheduledExecutor();
+        ScheduledFuture<?> copy = copier.scheduleAtFixedRate(() -> {
+            byte[] part = new byte[256 * 1024];
+            part[0] = (byte) parts.get();
+            try {
+                Files.write(dump, part, StandardOpenOption.APPEND);
+            } catch (java.io.IOException e) {
                 throw new IllegalStateException(e);
             }
-        });
-        while (!Files.exists(dump)) {
-            Thread.onSpinWait();
+            if (parts.incrementAndGet() == 8) {
+                throw new java.util.concurrent.CancellationException("copied"); // ends the schedule
+            }
+        }, 0, 150, TimeUnit.MILLISECONDS);
+        try {
+            SettleHashes lock = new SettleHashes(1500, 200, 30_000);
+            assertThat(acquire(lock, dump)).isTrue();
+            assertThat(parts).as("taken only once the copy ended").hasValue(8);
+            assertThat(copy.isDone()).as("the copy ended").isTrue();
+            assertThat(lock.sha256Of(dump)).isEqualTo(SettleHashes.sha256(dump)).hasSize(64);
+        } finally {
+            copier.shutdownNow();
         }
-        SettleHashes lock = new SettleHashes(1500, 200, 30_000);
-        assertThat(acquire(lock, dump)).isTrue();
-        assertThat(writer).isDone();
-        assertThat(lock.sha256Of(dump)).isEqualTo(SettleHashes.sha256(dump)).hasSize(64);
     }
 
     @Test
