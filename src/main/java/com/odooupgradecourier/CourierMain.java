@@ -81,6 +81,7 @@ public final class CourierMain {
     private final Main main = new Main();
     private final boolean simulator;
     private UpgradePlatformSimulator platformSimulator;
+    private com.odooupgradecourier.simulator.JsonRpcSimulator rpcSimulator;
     private String storeShown;
 
     public CourierMain(boolean simulator, Map<String, String> overrides) {
@@ -91,9 +92,10 @@ public final class CourierMain {
     public CourierMain(boolean simulator, Path configDir, Map<String, String> overrides) {
         this.simulator = simulator;
         main.setDefaultPropertyPlaceholderLocation("file:" + (configDir == null ? "" : configDir + "/") + "application.properties");
-        if (configDir != null) {
-            main.addOverrideProperty("camel.main.routes-include-pattern", "file:" + configDir + "/routes/*.yaml");
-        }
+        // the routes every protocol shares, and those of the protocol chosen (upgrade.api): routes/platform-<api>/
+        String routes = "file:" + (configDir == null ? "" : configDir + "/") + "routes/";
+        main.addOverrideProperty("camel.main.routes-include-pattern", routes + "*.yaml," + routes + "platform-"
+                + api(configDir, overrides) + "/*.yaml");
         overrides.forEach(main::addOverrideProperty);
         main.addMainListener(new MainListenerSupport() {
             @Override
@@ -132,8 +134,25 @@ public final class CourierMain {
                 if (platformSimulator != null) {
                     platformSimulator.close();
                 }
+                if (rpcSimulator != null) {
+                    rpcSimulator.close();
+                }
             }
         });
+    }
+
+    /** The protocol chosen, {@code upgrade.api}: an override, else its environment variable, else application.properties. */
+    private static String api(Path configDir, Map<String, String> overrides) {
+        if (overrides.get("upgrade.api") != null) {
+            return overrides.get("upgrade.api").trim();
+        }
+        try {
+            String v = settings((configDir == null ? Path.of("") : configDir).toAbsolutePath().resolve("application.properties"))
+                    .apply("upgrade.api");
+            return v == null ? "v1" : v;
+        } catch (java.io.IOException e) {
+            return "v1";
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -211,6 +230,12 @@ public final class CourierMain {
         SimulatorConfig config = SimulatorConfig.from(lookup);
         if (lookup.apply("simulator.storage-dir") == null) {
             config.storageDir(Path.of(java.util.Objects.requireNonNullElse(lookup.apply("courier.data-dir"), "data"), "simulator"));
+        }
+        if ("jsonrpc".equals(lookup.apply("upgrade.api"))) {
+            com.odooupgradecourier.simulator.JsonRpcSimulator rpc = new com.odooupgradecourier.simulator.JsonRpcSimulator(config).start();
+            System.out.println("SIMULATOR " + rpc.apiUrl() + " ssh-port=" + rpc.sshPort());
+            Runtime.getRuntime().addShutdownHook(new Thread(rpc::close));
+            new java.util.concurrent.CountDownLatch(1).await();
         }
         UpgradePlatformSimulator simulator = new UpgradePlatformSimulator(config).start();
         System.out.println("SIMULATOR " + simulator.apiUrl() + " sftp-port=" + simulator.sftpPort());
@@ -313,6 +338,11 @@ public final class CourierMain {
         return platformSimulator;
     }
 
+    /** The JSON-RPC simulator started with --simulator and upgrade.api = jsonrpc, or null. */
+    public com.odooupgradecourier.simulator.JsonRpcSimulator rpcSimulator() {
+        return rpcSimulator;
+    }
+
     private void prepare(CamelContext context) {
         PropertiesComponent pc = context.getPropertiesComponent();
         try {
@@ -332,10 +362,26 @@ public final class CourierMain {
             if (out != null) {
                 sharedWithGroup(out);
             }
-            if (simulator) {
-                startSimulator(pc, dataDir);
+            String api = pc.resolveProperty("upgrade.api").orElse("v1").trim();
+            if (!List.of("v1", "jsonrpc").contains(api)) {
+                throw new IllegalStateException("upgrade.api is '" + api + "': v1 (the seed's database/v1 API) or jsonrpc (the protocol "
+                        + "of Odoo's current upgrade client)");
             }
-            requireSettings(pc);
+            if (api.equals("jsonrpc")) {
+                List<String> missing = com.odooupgradecourier.transfer.Rsync.missingPrograms();
+                if (!missing.isEmpty()) {
+                    throw new IllegalStateException("upgrade.api = jsonrpc moves dumps with rsync over ssh, and " + String.join(" and ", missing)
+                            + " cannot be found on the PATH (Debian: apt-get install rsync openssh-client)");
+                }
+                String url = pc.resolveProperty("upgrade.api-url").orElse("");
+                if (url.matches(".*/database/v1/?$")) {
+                    pc.addOverrideProperty("upgrade.api-url", url.replaceAll("/database/v1/?$", ""));
+                }
+            }
+            if (simulator) {
+                startSimulator(pc, dataDir, api);
+            }
+            requireSettings(pc, api);
             DataSource store = openStore(pc, dataDir);
             String storeUrl = pc.resolveProperty("courier.store.url").orElse("");
             storeShown = storeUrl.isBlank() ? "SQLite " + dataDir.resolve("courier.db") : Secrets.maskUri(storeUrl);
@@ -388,6 +434,10 @@ public final class CourierMain {
 
         Progress progress = new Progress(Long.parseLong(pc.resolveProperty("courier.progress-interval").orElse("30").trim()));
         context.getRegistry().bind("progress", progress);
+        context.getRegistry().bind("jsonrpc", new com.odooupgradecourier.platform.JsonRpc(pc.resolveProperty("upgrade.api-url").orElseThrow(),
+                dataDir.resolve("logs").toAbsolutePath()));
+        context.getRegistry().bind("rsync", new com.odooupgradecourier.transfer.Rsync(dataDir,
+                pc.resolveProperty("upgrade.rsync.known-hosts").orElse(""), progress));
         context.getRegistry().bind("sftp", new SftpTransfers(dataDir, pc.resolveProperty("upgrade.sftp.known-hosts").orElse(""),
                 pc.resolveProperty("upgrade.transfer").orElse("auto"), pc.resolveProperty("upgrade.sftp-threshold").orElse("64MB"),
                 pc.resolveProperty("upgrade.sftp.channels").orElse("4"),
@@ -606,13 +656,20 @@ public final class CourierMain {
         java.nio.file.Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
     }
 
-    private void startSimulator(PropertiesComponent pc, Path dataDir) throws Exception {
+    private void startSimulator(PropertiesComponent pc, Path dataDir, String api) throws Exception {
         SimulatorConfig config = SimulatorConfig.from(k -> pc.resolveProperty(k).orElse(null));
         if (pc.resolveProperty("simulator.storage-dir").isEmpty()) {
             config.storageDir(dataDir.resolve("simulator"));
         }
-        platformSimulator = new UpgradePlatformSimulator(config).start();
-        pc.addOverrideProperty("upgrade.api-url", platformSimulator.apiUrl());
+        String url;
+        if (api.equals("jsonrpc")) {
+            rpcSimulator = new com.odooupgradecourier.simulator.JsonRpcSimulator(config).start();
+            url = rpcSimulator.apiUrl();
+        } else {
+            platformSimulator = new UpgradePlatformSimulator(config).start();
+            url = platformSimulator.apiUrl();
+        }
+        pc.addOverrideProperty("upgrade.api-url", url);
         // the simulator upgrades in seconds: poll it at its own pace, not the platform's
         pc.resolveProperty("simulator.poll-interval").ifPresent(v -> pc.addOverrideProperty("upgrade.poll-interval", v));
         if (pc.resolveProperty("upgrade.contract").filter(s -> !s.isBlank()).isEmpty()) {
@@ -621,7 +678,7 @@ public final class CourierMain {
         if (pc.resolveProperty("upgrade.email").filter(s -> !s.isBlank()).isEmpty()) {
             pc.addOverrideProperty("upgrade.email", "demo@example.com");
         }
-        LOG.info("Demo mode: using the built-in simulator at {} instead of the real platform", platformSimulator.apiUrl());
+        LOG.info("Demo mode: using the built-in simulator at {} instead of the real platform", url);
     }
 
     /**
@@ -645,9 +702,11 @@ public final class CourierMain {
         return key.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_');
     }
 
-    private static void requireSettings(PropertiesComponent pc) {
+    private static void requireSettings(PropertiesComponent pc, String api) {
         List<String> missing = new ArrayList<>();
-        for (String key : List.of("upgrade.api-url", "upgrade.contract", "upgrade.email", "upgrade.target", "upgrade.aim")) {
+        List<String> keys = api.equals("jsonrpc") ? List.of("upgrade.api-url", "upgrade.contract", "upgrade.target", "upgrade.aim")
+                : List.of("upgrade.api-url", "upgrade.contract", "upgrade.email", "upgrade.target", "upgrade.aim");
+        for (String key : keys) {
             if (pc.resolveProperty(key).filter(s -> !s.isBlank()).isEmpty()) {
                 missing.add(key + " (" + envName(key) + ")");
             }

@@ -21,7 +21,10 @@ public final class CourierHarness implements AutoCloseable {
     public final Path out;
     public final Path failed;
     public final Path data;
+    /** The v1 simulator (null with {@link #jsonrpc}). */
     public final UpgradePlatformSimulator simulator;
+    /** The JSON-RPC simulator of {@link #jsonrpc} (else null). */
+    public final com.odooupgradecourier.simulator.JsonRpcSimulator rpc;
     private final Map<String, String> overrides = new LinkedHashMap<>();
     private CourierMain courier;
 
@@ -35,14 +38,35 @@ public final class CourierHarness implements AutoCloseable {
     }
 
     public CourierHarness(Path root, SimulatorConfig config) throws Exception {
+        this(root, config, false);
+    }
+
+    /** A service with upgrade.api = jsonrpc against the JSON-RPC simulator (rsync over SSH), fast timings. */
+    public static CourierHarness jsonrpc(Path root) throws Exception {
+        return new CourierHarness(root, fastSimulator(), true);
+    }
+
+    public static CourierHarness jsonrpc(Path root, SimulatorConfig config) throws Exception {
+        return new CourierHarness(root, config, true);
+    }
+
+    private CourierHarness(Path root, SimulatorConfig config, boolean jsonrpc) throws Exception {
         this.root = root;
         drop = Files.createDirectories(root.resolve("drop"));
         out = root.resolve("out");
         failed = root.resolve("failed");
         data = root.resolve("data");
-        simulator = new UpgradePlatformSimulator(config.bindHost("127.0.0.1").httpPort(0).sftpPort(0)
-                .storageDir(root.resolve("simulator"))).start();
-        overrides.put("upgrade.api-url", simulator.apiUrl());
+        config.bindHost("127.0.0.1").httpPort(0).sftpPort(0).storageDir(root.resolve("simulator"));
+        if (jsonrpc) {
+            simulator = null;
+            rpc = new com.odooupgradecourier.simulator.JsonRpcSimulator(config).start();
+            overrides.put("upgrade.api", "jsonrpc");
+            overrides.put("upgrade.api-url", rpc.apiUrl());
+        } else {
+            rpc = null;
+            simulator = new UpgradePlatformSimulator(config).start();
+            overrides.put("upgrade.api-url", simulator.apiUrl());
+        }
         overrides.put("upgrade.contract", SimulatorConfig.DEMO_CONTRACT);
         overrides.put("upgrade.email", "admin@example.com");
         overrides.put("upgrade.poll-interval", "1");
@@ -102,8 +126,18 @@ public final class CourierHarness implements AutoCloseable {
     @Override
     public void close() throws Exception {
         // calls held in the simulator would hold up the service's graceful stop
-        simulator.releaseAll();
+        if (simulator != null) {
+            simulator.releaseAll();
+        }
+        if (rpc != null) {
+            rpc.releaseAll();
+        }
         stopCourier();
-        simulator.close();
+        if (simulator != null) {
+            simulator.close();
+        }
+        if (rpc != null) {
+            rpc.close();
+        }
     }
 }

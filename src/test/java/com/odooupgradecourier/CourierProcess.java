@@ -29,6 +29,15 @@ public final class CourierProcess implements AutoCloseable {
     /** Environment that points the service at a test's simulator and folders. */
     public static Map<String, String> env(CourierHarness h) throws java.io.IOException {
         // the same HTTP port for every process of a test: the node's name (host and port) stays the same across restarts
+        if (h.rpc != null) {
+            Map<String, String> env = new java.util.HashMap<>(Map.of("UPGRADE_API", "jsonrpc", "UPGRADE_API_URL", h.rpc.apiUrl(),
+                    "UPGRADE_EMAIL", ""));
+            env.putAll(Map.of("COURIER_HTTP_PORT", h.httpPort(), "UPGRADE_CONTRACT", com.odooupgradecourier.simulator.SimulatorConfig.DEMO_CONTRACT,
+                    "UPGRADE_POLL_INTERVAL", "1", "COURIER_SETTLE_TIME", "500",
+                    "COURIER_DROP_DIR", h.drop.toString(), "COURIER_OUTPUT_URI", "file:" + h.out,
+                    "COURIER_FAILED_DIR", h.failed.toString(), "COURIER_DATA_DIR", h.data.toString()));
+            return env;
+        }
         return Map.of("COURIER_HTTP_PORT", h.httpPort(), "UPGRADE_API_URL", h.simulator.apiUrl(), "UPGRADE_CONTRACT", com.odooupgradecourier.simulator.SimulatorConfig.DEMO_CONTRACT,
                 "UPGRADE_EMAIL", "admin@example.com", "UPGRADE_POLL_INTERVAL", "1", "COURIER_SETTLE_TIME", "500",
                 "COURIER_DROP_DIR", h.drop.toString(), "COURIER_OUTPUT_URI", "file:" + h.out,

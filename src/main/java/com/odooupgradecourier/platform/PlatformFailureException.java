@@ -17,6 +17,12 @@ public class PlatformFailureException extends Exception {
         this.failures = List.copyOf(failures);
     }
 
+    /** A refusal of the JSON-RPC protocol: its error message, verbatim. */
+    public PlatformFailureException(String endpoint, String message) {
+        super("The platform refused '" + endpoint + "': " + message);
+        this.failures = List.of(Map.of("reason", "JSONRPC:ERROR", "message", message));
+    }
+
     public List<Map<String, Object>> getFailures() {
         return failures;
     }

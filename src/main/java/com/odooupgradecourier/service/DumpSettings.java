@@ -24,6 +24,7 @@ import org.apache.camel.ExchangeProperty;
 public class DumpSettings {
     static final List<String> KEYS = List.of("contract", "email", "target", "aim", "timezone", "restore", "restore-name");
     private static final long MAX_BYTES = 64 * 1024;
+    private static final java.util.regex.Pattern ENV_KEY = java.util.regex.Pattern.compile("env\\.\\w+");
     private static final java.util.regex.Pattern SETTING_NAME = java.util.regex.Pattern.compile("[a-z][a-z0-9]{0,20}([._-][a-z0-9]{1,20}){0,3}");
     private final Map<String, String> defaults;
 
@@ -106,6 +107,8 @@ public class DumpSettings {
         }
         TreeSet<String> unknown = new TreeSet<>(p.stringPropertyNames());
         unknown.removeAll(KEYS);
+        // env.<VAR>=<value>: an environment variable the platform upgrades the dump with (upgrade.api = jsonrpc)
+        unknown.removeIf(k -> ENV_KEY.matcher(k).matches());
         if (!unknown.isEmpty()) {
             // unknown keys are named (never their values), and only when they look like the name of a setting
             List<String> named = unknown.stream().filter(k -> SETTING_NAME.matcher(k).matches()).toList();
@@ -114,8 +117,21 @@ public class DumpSettings {
                     + " in " + sidecar.getFileName() + ": a dump's own settings may set only " + KEYS
                     + ". Correct the file and drop both again.");
         }
-        for (String key : p.stringPropertyNames()) {
-            exchange.setProperty(key.equals("restore-name") ? "restoreName" : key, p.getProperty(key).trim());
+        StringBuilder env = new StringBuilder();
+        for (String key : new TreeSet<>(p.stringPropertyNames())) {
+            if (ENV_KEY.matcher(key).matches()) {
+                String value = p.getProperty(key);
+                if (value.contains("\n") || value.contains("\r")) {
+                    throw new BadDumpException("the value of " + key + " in " + sidecar.getFileName() + " spans lines: an environment "
+                            + "variable is one line. Correct the file and drop both again.");
+                }
+                env.append(key.substring("env.".length())).append('=').append(value).append('\n');
+            } else {
+                exchange.setProperty(key.equals("restore-name") ? "restoreName" : key, p.getProperty(key).trim());
+            }
+        }
+        if (env.length() > 0) {
+            exchange.setProperty("envVars", env.toString());
         }
         exchange.setProperty("settingsFrom", sidecar.getFileName().toString());
     }

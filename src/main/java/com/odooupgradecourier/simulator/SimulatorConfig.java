@@ -21,6 +21,8 @@ public final class SimulatorConfig {
     int sftpPort = 2222;
     /** The ports the simulator names in its answers (URLs, SFTP access), when clients reach it through a proxy; 0: its own. */
     int publicHttpPort;
+    /** With upgrade.api=jsonrpc: also serve the API over https on this port (0: any free port; -1: not at all). */
+    int httpsPort = -1;
     int publicSftpPort;
     Path storageDir = Path.of("data", "simulator");
     Set<String> contracts = new LinkedHashSet<>(Set.of(DEMO_CONTRACT));
@@ -46,6 +48,7 @@ public final class SimulatorConfig {
         if ((v = lookup.apply("simulator.public-http-port")) != null && !v.isBlank()) c.publicHttpPort = Integer.parseInt(v.trim());
         if ((v = lookup.apply("simulator.public-sftp-port")) != null && !v.isBlank()) c.publicSftpPort = Integer.parseInt(v.trim());
         if ((v = lookup.apply("simulator.storage-dir")) != null) c.storageDir = Path.of(v);
+        if ((v = lookup.apply("simulator.https-port")) != null && !v.isBlank()) c.httpsPort = Integer.parseInt(v.trim());
         if ((v = lookup.apply("simulator.contracts")) != null) c.contracts.addAll(list(v));
         if ((v = lookup.apply("simulator.failing-contracts")) != null) c.failingContracts = list(v);
         if ((v = lookup.apply("simulator.targets")) != null) c.targets = list(v);
@@ -69,6 +72,7 @@ public final class SimulatorConfig {
     public SimulatorConfig httpPort(int v) { httpPort = v; return this; }
     public SimulatorConfig sftpPort(int v) { sftpPort = v; return this; }
     public SimulatorConfig storageDir(Path v) { storageDir = v; return this; }
+    public SimulatorConfig httpsPort(int v) { httpsPort = v; return this; }
     public SimulatorConfig contract(String v) { contracts.add(v); return this; }
     public SimulatorConfig failingContract(String v) { failingContracts.add(v); contracts.add(v); return this; }
     public SimulatorConfig timings(Duration pending, Duration processing) { pendingTime = pending; processingTime = processing; return this; }

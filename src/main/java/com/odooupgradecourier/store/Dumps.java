@@ -52,7 +52,8 @@ public class Dumps {
             "notes_url", "notesUrl", "elapsed", "elapsed", "estimated_time", "estimatedTime", "delivered_to", "deliveredName",
             "step", "dumpStep", "received_millis", "receivedMillis", "attempts", "attempts", "last_error", "lastError",
             "failed_step", "failedStep", "next_attempt_at", "nextAttemptAt", "what_to_do", "whatToDo",
-            "delivery_name", "deliveryNameBefore", "restore", "restore", "restore_name", "restoreName", "restored_to", "restoredTo");
+            "delivery_name", "deliveryNameBefore", "restore", "restore", "restore_name", "restoreName", "restored_to", "restoredTo",
+            "host_uri", "hostUri", "env_vars", "envVars", "pg_compatible", "pgCompatible");
     /** The steps nothing takes up (but a retry), as an SQL list. */
     private static final String FINAL = Step.sqlList(Step::isFinal);
     /** The steps of a dump the platform no longer works on, as an SQL list: such a dump is not in flight. */

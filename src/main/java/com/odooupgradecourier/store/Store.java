@@ -98,7 +98,12 @@ public final class Store {
             // so the remote file's size says nothing about what it holds)
             "CREATE TABLE upload_pieces (dump_id VARCHAR(64) NOT NULL, request_id BIGINT NOT NULL, start_byte BIGINT NOT NULL, "
                     + "end_byte BIGINT NOT NULL)",
-            "CREATE INDEX upload_pieces_dump ON upload_pieces (dump_id, request_id)");
+            "CREATE INDEX upload_pieces_dump ON upload_pieces (dump_id, request_id)",
+            // 9: the current (JSON-RPC) protocol: the host a request was assigned to, the environment variables a dump is
+            // upgraded with, and whether the platform said its result restores on the client's PostgreSQL
+            "ALTER TABLE dumps ADD COLUMN host_uri TEXT",
+            "ALTER TABLE dumps ADD COLUMN env_vars TEXT",
+            "ALTER TABLE dumps ADD COLUMN pg_compatible VARCHAR(8)");
 
     /** The schema version a store has once opened. */
     public static final int VERSION = MIGRATIONS.size();

@@ -33,21 +33,22 @@ public enum Transition {
     /** Inspected, settings applied; refused when another unfinished dump has the same sha256. */
     ADMIT("admitted", EnumSet.of(RECEIVED), ADMITTED, Due.NOW,
             "path", "size", "sha256", "format", "platform_name", "contract", "email", "target", "aim", "timezone",
-            "restore", "restore_name"),
+            "restore", "restore_name", "env_vars"),
     /** The platform created the request: its id and key are kept before any byte is sent. */
-    CREATE("created", EnumSet.of(ADMITTED), CREATED, Due.NOW, "request_id", "request_key", "request_created_millis"),
+    CREATE("created", EnumSet.of(ADMITTED), CREATED, Due.NOW, "request_id", "request_key", "request_created_millis",
+            "host_uri"),
     /** An upload begins, or a broken one is taken up again. */
     START_UPLOAD("upload-started", EnumSet.of(CREATED, UPLOADING), UPLOADING, Due.NONE),
     /** The platform holds every byte of the dump. */
     UPLOAD("uploaded", EnumSet.of(UPLOADING), UPLOADED, Due.NOW),
     /** The platform accepted {@code process} (or its status shows it already left draft). */
-    PROCESS("processing", EnumSet.of(UPLOADED), PROCESSING, Due.POLL, "state"),
+    PROCESS("processing", EnumSet.of(UPLOADED), PROCESSING, Due.POLL, "state", "pg_compatible"),
     /** A status answer while the upgrade still runs. */
     POLL("polled", EnumSet.of(PROCESSING), PROCESSING, Due.POLL,
-            "state", "customer_message", "elapsed", "estimated_time", "status_url"),
+            "state", "customer_message", "elapsed", "estimated_time", "status_url", "host_uri"),
     /** The platform finished: the archive's URLs are kept for the download. */
     FINISH("upgraded", EnumSet.of(PROCESSING), DONE, Due.NOW,
-            "state", "customer_message", "elapsed", "estimated_time", "status_url", "download_url", "notes_url"),
+            "state", "customer_message", "elapsed", "estimated_time", "status_url", "download_url", "notes_url", "host_uri"),
     /** A download begins, or a broken one is taken up again. */
     START_DOWNLOAD("download-started", EnumSet.of(DONE, DOWNLOADING), DOWNLOADING, Due.NONE),
     /** The archive (and the notes, when there are any) are complete and verified on disk. */

@@ -10,12 +10,12 @@ import java.util.regex.Pattern;
  */
 public final class Secrets {
     public static final String MASK = "***";
-    private static final Pattern KEY_PARAM = Pattern.compile("(?i)(\\bkey=)[^&\\s\"']+");
+    private static final Pattern KEY_PARAM = Pattern.compile("(?i)(\\b(?:key|token)=)[^&\\s\"']+");
     // the key part of the platform's URLs, up to what follows it (status, notes, archives, modules) when a key holds a '/'
     private static final Pattern KEY_IN_PATH = Pattern.compile("(/database/[A-Za-z0-9_-]+/\\d+/)(?:[^\\s\"'?#]+?"
             + "(?=/(?:status|upgraded|original|modules)(?:[/\\s\"'?#]|$))|[^/\\s\"'?#]+)");
     // the value of a JSON "key", up to its closing quote or the end of a cut-short answer
-    private static final Pattern KEY_IN_JSON = Pattern.compile("(?i)(\"key\"\\s*:\\s*\")(?:[^\"\\\\]|\\\\.)*");
+    private static final Pattern KEY_IN_JSON = Pattern.compile("(?i)(\"(?:key|token)\"\\s*:\\s*\")(?:[^\"\\\\]|\\\\.)*");
 
     private Secrets() {
     }

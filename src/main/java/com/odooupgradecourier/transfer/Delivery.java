@@ -52,7 +52,7 @@ public class Delivery {
      * archive, the name is kept in the store first; a name another dump chose is skipped.
      */
     public void nextName(Exchange exchange) throws Exception {
-        boolean notes = "notes".equals(exchange.getProperty("putKind"));
+        boolean notes = !"archive".equals(exchange.getProperty("putKind"));
         List<String> names = candidates(exchange, notes);
         int next = exchange.getProperty("putTry", 0, Integer.class);
         while (next < names.size()) {
@@ -69,6 +69,18 @@ public class Delivery {
     private List<String> candidates(Exchange exchange, boolean notes) throws IOException {
         List<String> names = new ArrayList<>();
         String tag = String.valueOf(exchange.getProperty("requestId"));
+        if ("log".equals(exchange.getProperty("putKind"))) {
+            // beside the archive as upgraded_<dump name>.log: without the .zip the archive's name may have gained
+            String archive = exchange.getProperty("deliveredName", String.class);
+            String dump = exchange.getProperty("fileName", String.class);
+            String base = archive.endsWith(".zip") && !dump.toLowerCase(java.util.Locale.ROOT).endsWith(".zip")
+                    ? archive.substring(0, archive.length() - ".zip".length()) : archive;
+            names.add(Names.beside(base, ".log"));
+            for (int i = 1; i < NAMES; i++) {
+                names.add(Names.beside(base, "-" + tag + (i == 1 ? "" : "-" + i) + ".log"));
+            }
+            return names;
+        }
         if (notes) {
             String archive = exchange.getProperty("deliveredName", String.class);
             names.add(Names.beside(archive, ".notes.html"));
@@ -124,7 +136,7 @@ public class Delivery {
      */
     public void taken(Exchange exchange) {
         String before = exchange.getProperty("deliveryNameBefore", String.class);
-        boolean notes = "notes".equals(exchange.getProperty("putKind"));
+        boolean notes = !"archive".equals(exchange.getProperty("putKind"));
         if (before != null && (notes || before.equals(exchange.getProperty("putName")))) {
             exchange.setProperty("putDone", true);
         }

@@ -58,6 +58,11 @@ public class Downloads {
         return downloadsDir.resolve(dumpId + ".notes.html").toString();
     }
 
+    /** Where a dump's upgrade log is kept (read while the upgrade runs, replaced by the whole log at the download). */
+    public String logPath(@ExchangeProperty("dumpId") String dumpId) {
+        return downloadsDir.getParent().resolve("logs").toAbsolutePath().resolve(dumpId + ".log").toString();
+    }
+
     public boolean exists(String path) {
         return path != null && Files.isRegularFile(Path.of(path));
     }

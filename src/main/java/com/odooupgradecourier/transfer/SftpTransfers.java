@@ -98,7 +98,7 @@ public class SftpTransfers {
     public void deleteKeys(@ExchangeProperty("dumpId") String dumpId) throws IOException {
         Path dir = keysDir.resolve(dumpId);
         if (Files.isDirectory(dir)) {
-            for (String f : List.of("id_ed25519", "id_ed25519.pub")) {
+            for (String f : List.of("id_ed25519", "id_ed25519.pub", "known_hosts")) {
                 Files.deleteIfExists(dir.resolve(f));
             }
             Files.deleteIfExists(dir);

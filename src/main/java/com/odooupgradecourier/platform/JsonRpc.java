@@ -1,0 +1,228 @@
+package com.odooupgradecourier.platform;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.odooupgradecourier.support.Secrets;
+import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * What the routes cannot say about Odoo's current upgrade protocol (JSON-RPC 2.0 over HTTPS, {@code upgrade.api =
+ * jsonrpc}): the parameters of each call, one call ({@code POST <host>/upgrade/request/<endpoint>}), reading its answer,
+ * and the upgrade log read from where it was left.
+ *
+ * <p>HTTPS is the JVM's own: the default trust settings ({@code javax.net.ssl.trustStore}, e.g. through
+ * {@code JAVA_TOOL_OPTIONS}) decide which certificates are trusted; certificate and host name are always verified.
+ * After {@code create} every call goes to the request's {@code assigned_host_uri} (a host, or host:port), with the
+ * scheme of {@code upgrade.api-url}.
+ */
+public class JsonRpc {
+    private static final int EXCERPT = 200;
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    private static final Pattern HOST = Pattern.compile("^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\\[[0-9A-Fa-f:.]+\\])(?::\\d{1,5})?$");
+    private static final Pattern ENV_VAR = Pattern.compile("^\\w+=.*");
+    private final ObjectMapper json = new ObjectMapper();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30))
+            .followRedirects(HttpClient.Redirect.NEVER).build();
+    private final String apiUrl;
+    private final String scheme;
+    private final Path logsDir;
+
+    /**
+     * @param apiUrl  {@code upgrade.api-url}, e.g. {@code https://upgrade.odoo.com}
+     * @param logsDir where each dump's upgrade log is kept ({@code <dump id>.log})
+     */
+    public JsonRpc(String apiUrl, Path logsDir) {
+        this.apiUrl = apiUrl.replaceAll("/+$", "");
+        this.scheme = URI.create(this.apiUrl).getScheme();
+        this.logsDir = logsDir;
+    }
+
+    /** The parameters of {@code create}: the dump's settings, its environment variables, the request's own public key. */
+    public Map<String, Object> createParams(@ExchangeProperty("contract") String contract, @ExchangeProperty("target") String target,
+                                            @ExchangeProperty("aim") String aim, @ExchangeProperty("envVars") String envVars,
+                                            @ExchangeProperty("sshPublicKey") String publicKey) {
+        List<String> env = new ArrayList<>();
+        if (envVars != null) {
+            for (String line : envVars.split("\n")) {
+                if (ENV_VAR.matcher(line).matches()) {
+                    env.add(line);
+                }
+            }
+        }
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("contract", contract);
+        p.put("target", target);
+        p.put("aim", aim);
+        p.put("actuator", "cli");
+        p.put("env_vars", env);
+        p.put("ssh_key", publicKey);
+        p.put("api_version", "0.2");
+        return p;
+    }
+
+    /** The parameters of {@code transfer/start}: {@code transfer_type} upload or download (the token is added by the call). */
+    public Map<String, Object> transferParams(@ExchangeProperty("transferType") String type) {
+        return Map.of("transfer_type", type);
+    }
+
+    /** No parameters but the token, which the call adds. */
+    public Map<String, Object> noParams() {
+        return Map.of();
+    }
+
+    /** The base URL of the request's host: {@code <scheme>://<assigned_host_uri>}. */
+    String hostUrl(String hostUri) throws UnexpectedAnswerException {
+        if (hostUri == null || !HOST.matcher(hostUri).matches()) {
+            throw new UnexpectedAnswerException("the platform named a host that is not a host name (with an optional port): "
+                    + excerpt(String.valueOf(hostUri), null));
+        }
+        return scheme + "://" + hostUri;
+    }
+
+    /**
+     * One call: {@code POST <url>/upgrade/request/<rpcEndpoint>} with the body's parameters (and the request's
+     * {@code token}, after create), to {@code upgrade.api-url} for create and to the request's host after it.
+     *
+     * @return the answer's {@code result} (an empty map when it has none)
+     * @throws TransientPlatformException no answer, HTTP 5xx or an answer that is not the API's JSON
+     * @throws PlatformFailureException   a JSON-RPC error ({@code result.error} or {@code error.data.message}), kept verbatim
+     * @throws UnexpectedAnswerException  create answered in another shape: not asked again
+     */
+    public Map<String, Object> call(Exchange exchange) throws Exception {
+        String endpoint = exchange.getProperty("rpcEndpoint", String.class);
+        String token = exchange.getProperty("requestKey", String.class);
+        boolean create = endpoint.equals("create");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> params = new LinkedHashMap<>(exchange.getMessage().getBody(Map.class) == null ? Map.of()
+                : exchange.getMessage().getBody(Map.class));
+        if (!create) {
+            params.put("token", token);
+        }
+        String base = create ? apiUrl : hostUrl(exchange.getProperty("hostUri", String.class));
+        Map<String, Object> call = new LinkedHashMap<>();
+        call.put("jsonrpc", "2.0");
+        call.put("method", "call");
+        call.put("params", params);
+        call.put("id", null);
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/upgrade/request/" + endpoint)).timeout(TIMEOUT)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(call))).build();
+        HttpResponse<String> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new TransientPlatformException("'" + endpoint + "' got no answer: " + e, 0, null);
+        }
+        Map<String, Object> result = read(endpoint, response.statusCode(), response.body(), token);
+        if (create) {
+            if (!(result.get("request_id") instanceof Number) || !(result.get("token") instanceof String t) || t.isBlank()
+                    || !(result.get("assigned_host_uri") instanceof String)) {
+                throw new UnexpectedAnswerException("'create' answered without request_id, token and assigned_host_uri: "
+                        + excerpt(response.body(), null) + ". Not asked again: the platform may have created a request anyway.");
+            }
+            hostUrl((String) result.get("assigned_host_uri"));
+        }
+        return result;
+    }
+
+    Map<String, Object> read(String endpoint, int code, String body, String token) throws Exception {
+        Map<String, Object> answer = null;
+        try {
+            answer = body == null ? null : json.readValue(body, new TypeReference<Map<String, Object>>() { });
+        } catch (JsonProcessingException e) {
+            // not JSON: reported below with an excerpt
+        }
+        boolean created = endpoint.equals("create") && code >= 200 && code < 300;
+        if (answer == null || !answer.containsKey("result") && !(answer.get("error") instanceof Map)) {
+            String what = "'" + endpoint + "' answered HTTP " + code + " with no JSON-RPC answer: " + excerpt(body, token);
+            if (created) {
+                throw new UnexpectedAnswerException(what + ". Not asked again: the platform may have created a request anyway.");
+            }
+            throw new TransientPlatformException(what, code, null);
+        }
+        if (answer.get("error") instanceof Map<?, ?> error) {
+            Object message = error.get("data") instanceof Map<?, ?> data && data.get("message") != null ? data.get("message")
+                    : error.get("message");
+            throw new PlatformFailureException(endpoint, Secrets.mask(String.valueOf(message), token));
+        }
+        Object result = answer.get("result");
+        if (result instanceof Map<?, ?> m && m.containsKey("error")) {
+            throw new PlatformFailureException(endpoint, Secrets.mask(String.valueOf(m.get("error")), token));
+        }
+        if (code >= 500) {
+            throw new TransientPlatformException("'" + endpoint + "' answered HTTP " + code, code, null);
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> out = result instanceof Map ? (Map<String, Object>) result : Map.of();
+        return out;
+    }
+
+    /** Where a dump's upgrade log is kept. */
+    public Path logPath(String dumpId) {
+        return logsDir.resolve(dumpId + ".log");
+    }
+
+    /**
+     * Reads the upgrade log from where the kept copy ends ({@code Range: bytes=N-}) and appends what is new. A log that
+     * cannot be read now is read later: it is worth keeping, never a reason to hold the dump back.
+     */
+    public void fetchLog(@ExchangeProperty("dumpId") String dumpId, @ExchangeProperty("hostUri") String hostUri,
+                         @ExchangeProperty("requestKey") String token) throws Exception {
+        Files.createDirectories(logsDir);
+        Path log = logPath(dumpId);
+        long have = Files.exists(log) ? Files.size(log) : 0;
+        HttpRequest request = HttpRequest.newBuilder(URI.create(hostUrl(hostUri) + "/upgrade/request/logs?token="
+                        + URLEncoder.encode(token, StandardCharsets.UTF_8))).timeout(TIMEOUT)
+                .header("Range", "bytes=" + have + "-").GET().build();
+        HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        try (InputStream in = response.body()) {
+            int code = response.statusCode();
+            long skip;
+            if (code == 206) {
+                skip = 0;
+            } else if (code == 200) {
+                // the whole log: only what is beyond the kept part is new
+                skip = have;
+            } else {
+                // 416 and the like: nothing new
+                return;
+            }
+            in.skipNBytes(Math.min(skip, Long.MAX_VALUE));
+            try (OutputStream out = Files.newOutputStream(log, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+                in.transferTo(out);
+            }
+        } catch (java.io.EOFException shorter) {
+            // the whole log is shorter than the kept part: nothing new
+        }
+    }
+
+    /** A short excerpt of an answer for records and the log, with the token and any key in it masked. */
+    static String excerpt(String body, String token) {
+        if (body == null || body.isEmpty()) {
+            return "(empty body)";
+        }
+        String oneLine = Secrets.mask(body.replaceAll("\\s+", " ").trim(), token);
+        return oneLine.length() <= EXCERPT ? oneLine : oneLine.substring(0, EXCERPT) + "…";
+    }
+}

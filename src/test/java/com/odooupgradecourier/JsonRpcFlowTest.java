@@ -1,0 +1,110 @@
+package com.odooupgradecourier;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Odoo's current protocol ({@code upgrade.api = jsonrpc}) against the JSON-RPC simulator: real HTTP, a real SSH server
+ * running the real {@code rsync --server}, and the real {@code rsync} and {@code ssh} on the courier's side.
+ */
+class JsonRpcFlowTest extends CourierTestSupport {
+
+    @Test
+    void aDroppedDumpIsDeliveredByteExactWithItsLogAndReport() throws Exception {
+        courier = CourierHarness.jsonrpc(tmp).start();
+        Path dump = TestDumps.customFormat(tmp.resolve("staging/acme prod.dump"), 3 * 1024 * 1024);
+        byte[] original = Files.readAllBytes(dump);
+        Files.writeString(tmp.resolve("staging/acme prod.dump.properties"), "env.ODOO_UPGRADE_SKIP_CHECKS=1\nenv.LANG=fr_FR\n");
+        courier.dropFile(tmp.resolve("staging/acme prod.dump.properties"));
+        courier.dropFile(dump);
+
+        Path delivered = courier.out.resolve("upgraded_acme prod.dump.zip");
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(delivered));
+        Map<String, byte[]> entries = HttpsFlowTest.unzip(delivered);
+        assertThat(entries.get("upgraded.dump")).as("the upgraded dump, byte for byte").isEqualTo(original);
+        await().atMost(Duration.ofSeconds(10)).until(() -> "delivered".equals(step(courier)));
+        try (Stream<Path> files = Files.list(courier.out)) {
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("upgraded_acme prod.dump.zip",
+                    "upgraded_acme prod.dump.zip.notes.html", "upgraded_acme prod.dump.log");
+        }
+        assertThat(courier.out.resolve("upgraded_acme prod.dump.zip.notes.html")).content().contains("Upgrade report");
+        assertThat(courier.out.resolve("upgraded_acme prod.dump.log")).content()
+                .contains("Migrating modules to 17.0", "finished");
+        assertThat(courier.rpc.calls("create")).isEqualTo(1);
+        assertThat(courier.rpc.calls("process")).isEqualTo(1);
+        assertThat(courier.rpc.calls("transfer/start")).as("one upload, one download").isEqualTo(2);
+        assertThat(courier.rpc.calls("transfer/stop")).isEqualTo(2);
+        assertThat(courier.rpc.calls("logs")).as("the log was read while the upgrade ran").isGreaterThan(0);
+        assertThat(courier.rpc.envVars(0)).containsExactlyInAnyOrder("ODOO_UPGRADE_SKIP_CHECKS=1", "LANG=fr_FR");
+        assertThat(courier.rpc.sshServer().bytesReceived()).as("sent once").isLessThan(original.length + 256 * 1024);
+    }
+
+    @Test
+    void aBrokenRsyncUploadResumesWhereItBroke() throws Exception {
+        courier = CourierHarness.jsonrpc(tmp).start();
+        Path dump = TestDumps.customFormat(tmp.resolve("staging/big.dump"), 8 * 1024 * 1024);
+        byte[] original = Files.readAllBytes(dump);
+        courier.rpc.sshServer().dropConnectionOnceAfter(5 * 1024 * 1024);
+        courier.dropFile(dump);
+
+        Path delivered = courier.out.resolve("upgraded_big.dump.zip");
+        await().atMost(Duration.ofSeconds(90)).until(() -> Files.exists(delivered));
+        assertThat(HttpsFlowTest.unzip(delivered).get("upgraded.dump")).isEqualTo(original);
+        assertThat(courier.rpc.calls("transfer/start")).as("two upload attempts and a download").isEqualTo(3);
+        assertThat(courier.rpc.sshServer().bytesReceived()).as("the second attempt sent what was missing, not all again")
+                .isBetween((long) original.length, original.length + 2L * 1024 * 1024);
+        assertThat(courier.rpc.calls("create")).isEqualTo(1);
+    }
+
+    @Test
+    void aFailedUpgradeEndsInARecordWithTheReasonVerbatim() throws Exception {
+        courier = CourierHarness.jsonrpc(tmp, CourierHarness.fastSimulator().failingContract("M-FAILING-UPGRADE"))
+                .with("upgrade.contract", "M-FAILING-UPGRADE").start();
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/old.sql"), 10));
+        JsonNode record = awaitRecord("old.sql");
+        assertThat(record.toString()).contains("The upgrade of your database failed: module 'legacy_report' has no equivalent "
+                + "in the target version. Contact Odoo support with your request id.");
+        assertThat(courier.rpc.calls("create")).isEqualTo(1);
+    }
+
+    @Test
+    void aJsonRpcErrorIsKeptVerbatimAndIsFinal() throws Exception {
+        courier = CourierHarness.jsonrpc(tmp).start();
+        courier.rpc.inject("create", 1, 200, "application/json", "{\"jsonrpc\": \"2.0\", \"id\": null, \"error\": {\"code\": 200, "
+                + "\"message\": \"Odoo Server Error\", \"data\": {\"name\": \"odoo.exceptions.UserError\", "
+                + "\"message\": \"Your subscription M-DEMO has expired on 2026-01-31 (code 42).\"}}}");
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/expired.sql"), 10));
+        JsonNode record = awaitRecord("expired.sql");
+        assertThat(record.toString()).contains("Your subscription M-DEMO has expired on 2026-01-31 (code 42).");
+        assertThat(courier.rpc.calls("create")).as("a refusal is not asked again").isEqualTo(1);
+
+        courier.rpc.inject("create", 1, 200, "application/json", "{\"jsonrpc\": \"2.0\", \"id\": null, "
+                + "\"result\": {\"error\": \"Invalid target version '99.0'.\"}}");
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/other.sql"), 11));
+        assertThat(awaitRecord("other.sql").toString()).contains("Invalid target version '99.0'.");
+    }
+
+    @Test
+    void aHostKeyThePlatformDidNotNameIsRefusedAndFinal() throws Exception {
+        courier = CourierHarness.jsonrpc(tmp).start();
+        courier.rpc.wrongHostKey(true);
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/mitm.sql"), 10));
+        JsonNode record = awaitRecord("mitm.sql");
+        assertThat(record.toString()).contains("Host key verification failed", "someone may be between the two");
+        assertThat(courier.rpc.calls("transfer/start")).as("not tried again").isEqualTo(1);
+        assertThat(courier.rpc.sshServer().bytesReceived()).isZero();
+    }
+
+    static String step(CourierHarness h) {
+        return h.store().queryForObject("select step from dumps", String.class);
+    }
+}
