@@ -452,7 +452,8 @@ public final class CourierMain {
                 pc.resolveProperty("courier.http-token").orElse(""));
         context.getRegistry().bind("httpAccess", access);
         context.getRegistry().bind("statusView", new StatusView(context.getRegistry().lookupByNameAndType("store", DataSource.class),
-                progress, access, context.getRegistry().lookupByNameAndType("cluster", Cluster.class)));
+                progress, access, context.getRegistry().lookupByNameAndType("cluster", Cluster.class), dataDir.resolve("logs").toAbsolutePath(),
+                context.getRegistry().lookupByNameAndType("dumps", Dumps.class)));
         Map<String, String> defaults = new java.util.LinkedHashMap<>();
         for (String key : List.of("contract", "email", "target", "aim", "timezone")) {
             defaults.put(key, pc.resolveProperty("upgrade." + key).orElse(""));

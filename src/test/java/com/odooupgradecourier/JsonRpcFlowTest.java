@@ -46,6 +46,33 @@ class JsonRpcFlowTest extends CourierTestSupport {
         assertThat(courier.rpc.calls("logs")).as("the log was read while the upgrade ran").isGreaterThan(0);
         assertThat(courier.rpc.envVars(0)).containsExactlyInAnyOrder("ODOO_UPGRADE_SKIP_CHECKS=1", "LANG=fr_FR");
         assertThat(courier.rpc.sshServer().bytesReceived()).as("sent once").isLessThan(original.length + 256 * 1024);
+
+        // the status page links the log
+        JsonNode row = JSON.readTree(get(courier.http() + "/requests")).get(0);
+        assertThat(row.get("log").asText()).isEqualTo("requests/" + row.get("id").asText() + "/log");
+        assertThat(row.get("pg_compatible").asBoolean()).isTrue();
+        assertThat(get(courier.http() + "/" + row.get("log").asText())).contains("Migrating modules to 17.0");
+        assertThat(get(courier.http() + "/")).contains("/log\">log</a>");
+    }
+
+    @Test
+    void anUpgradeThatMayNotRestoreHereIsDeliveredSaidSoAndNotRestored() throws Exception {
+        courier = CourierHarness.jsonrpc(tmp).start();
+        Files.createDirectories(tmp.resolve("staging"));
+        Files.writeString(tmp.resolve("staging/new.sql.properties"), "env.SIMULATOR_PG_INCOMPATIBLE=1\n");
+        courier.dropFile(tmp.resolve("staging/new.sql.properties"));
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/new.sql"), 20));
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(courier.out.resolve("upgraded_new.sql.zip")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> "delivered".equals(step(courier)));
+        assertThat(courier.store().queryForObject("select pg_compatible from dumps", String.class)).isEqualTo("false");
+        JsonNode row = JSON.readTree(get(courier.http() + "/requests")).get(0);
+        assertThat(row.get("pg_compatible").asBoolean()).isFalse();
+        assertThat(get(courier.http() + "/")).contains("is_pg_version_compatible = false");
+    }
+
+    static String get(String url) throws Exception {
+        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
     }
 
     @Test

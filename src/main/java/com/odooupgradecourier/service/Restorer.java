@@ -154,8 +154,18 @@ public class Restorer {
     }
 
     /** Whether this dump is restored: configured, and not turned off by its settings file ({@code restore = false}). */
-    public boolean wanted(@ExchangeProperty("restore") String restore) {
-        return configured() && !"false".equalsIgnoreCase(restore == null ? "" : restore.trim());
+    public boolean wanted(@ExchangeProperty("restore") String restore, @ExchangeProperty("pgCompatible") String pgCompatible,
+                          @ExchangeProperty("fileName") String fileName) {
+        if (!configured() || "false".equalsIgnoreCase(restore == null ? "" : restore.trim())) {
+            return false;
+        }
+        // upgrade.api = jsonrpc: the platform said the upgraded database may not restore on the client's PostgreSQL
+        if ("false".equalsIgnoreCase(pgCompatible == null ? "" : pgCompatible.trim())) {
+            LOG.warn("{}: not restored: the platform said the upgraded database may not restore on the client's PostgreSQL "
+                    + "(is_pg_version_compatible = false); the archive is delivered, restore it on a newer PostgreSQL", fileName);
+            return false;
+        }
+        return true;
     }
 
     /**

@@ -25,7 +25,18 @@ public class StatusView {
     private final HttpAccess access;
     private final Cluster cluster;
 
+    private final java.nio.file.Path logsDir;
+    private final com.odooupgradecourier.store.Dumps dumps;
+
     public StatusView(DataSource store, Progress progress, HttpAccess access, Cluster cluster) {
+        this(store, progress, access, cluster, null, null);
+    }
+
+    /** @param logsDir where upgrade logs are kept ({@code <dump id>.log}); @param dumps to mask a log's token */
+    public StatusView(DataSource store, Progress progress, HttpAccess access, Cluster cluster, java.nio.file.Path logsDir,
+                      com.odooupgradecourier.store.Dumps dumps) {
+        this.logsDir = logsDir;
+        this.dumps = dumps;
         this.store = store;
         this.progress = progress;
         this.access = access;
@@ -61,12 +72,34 @@ public class StatusView {
             m.put("retryable", "restore-failed".equals(row.get("step")) || "failed".equals(row.get("step")) && row.get("path") instanceof String p
                     && java.nio.file.Files.exists(java.nio.file.Path.of(p), java.nio.file.LinkOption.NOFOLLOW_LINKS));
             m.put("restored_to", row.get("restored_to"));
+            m.put("pg_compatible", row.get("pg_compatible") == null ? null : Boolean.valueOf(String.valueOf(row.get("pg_compatible"))));
+            m.put("log", logOf(String.valueOf(row.get("id"))) == null ? null : "requests/" + row.get("id") + "/log");
             m.put("attempts", row.get("attempts"));
             m.put("received_at", row.get("received_millis") instanceof Number n ? time(n) : String.valueOf(row.get("created_at")));
             m.put("updated_at", String.valueOf(row.get("updated_at")));
             out.add(m);
         }
         return out;
+    }
+
+    private java.nio.file.Path logOf(String id) {
+        if (logsDir == null || !id.matches("[A-Za-z0-9_-]+")) {
+            return null;
+        }
+        java.nio.file.Path log = logsDir.resolve(id + ".log");
+        return java.nio.file.Files.isRegularFile(log, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? log : null;
+    }
+
+    /**
+     * {@code GET /requests/{id}/log}: the upgrade log of a dump as read so far (upgrade.api = jsonrpc), its token masked;
+     * null (404) when there is none.
+     */
+    public String log(@Header("id") String id) throws Exception {
+        java.nio.file.Path log = id == null ? null : logOf(id);
+        if (log == null) {
+            return null;
+        }
+        return Secrets.mask(java.nio.file.Files.readString(log, java.nio.charset.StandardCharsets.UTF_8), dumps == null ? null : dumps.requestKey(id));
     }
 
     private List<Map<String, Object>> rows(String step) throws Exception {
@@ -138,12 +171,15 @@ public class StatusView {
             String message = r.get("waiting") != null ? String.valueOf(r.get("waiting"))
                     : "restore-failed".equals(r.get("step")) ? String.valueOf(r.get("last_error"))
                     : "delivered".equals(r.get("step")) && r.get("restored_to") != null ? "restored to the database " + r.get("restored_to")
+                    : Boolean.FALSE.equals(r.get("pg_compatible")) && !"failed".equals(r.get("step"))
+                    ? "the platform says the upgraded database may not restore on this PostgreSQL (is_pg_version_compatible = false)"
                     : r.get("customer_message") != null ? String.valueOf(r.get("customer_message"))
                     : r.get("last_error") != null ? String.valueOf(r.get("last_error")) : "";
             String css = r.get("waiting") != null ? "waiting" : String.valueOf(r.get("step"));
             h.append("<tr class=\"").append(esc(css)).append("\"><td>").append(esc(r.get("dump")))
                     .append("</td><td>").append(esc(r.get("received_at"))).append("</td><td>").append(esc(r.get("updated_at")))
                     .append("</td><td>").append(esc(size(r.get("size")))).append("</td><td>").append(esc(r.get("request_id")))
+                    .append(r.get("log") == null ? "" : " <a href=\"" + esc(r.get("log")) + "\">log</a>")
                     .append("</td><td>").append(esc(r.get("step"))).append("</td><td>").append(esc(r.get("state")))
                     .append("</td><td>").append(esc(r.get("elapsed"))).append(" / ").append(esc(r.get("estimated_time")))
                     .append("</td><td>").append(esc(transfer)).append("</td><td>").append(esc(message))

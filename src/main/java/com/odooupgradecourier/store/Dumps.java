@@ -462,6 +462,14 @@ public class Dumps {
         return sealed;
     }
 
+    /** The request key (or token) of a dump, opened; null when it has none. */
+    public String requestKey(String id) throws SQLException {
+        try (Connection c = store.getConnection()) {
+            List<Map<String, Object>> rows = query(c, "select request_key from dumps where id = ?", 1, id);
+            return rows.isEmpty() || rows.get(0).get("request_key") == null ? null : keys.open((String) rows.get(0).get("request_key"));
+        }
+    }
+
     /** The row of a dump by its id, or the newest failed one with that file name; null when there is none. */
     public Map<String, Object> find(String idOrName) throws SQLException {
         try (Connection c = store.getConnection()) {

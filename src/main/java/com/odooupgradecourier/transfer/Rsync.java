@@ -124,9 +124,18 @@ public class Rsync {
         }
         Path log = into.resolve("upgrade.log");
         if (Files.isRegularFile(log, LinkOption.NOFOLLOW_LINKS)) {
+            // the whole log replaces the part read while the upgrade ran; it is delivered, so the token is masked in it
             Path kept = Path.of(exchange.getProperty("logPath", String.class));
             Files.createDirectories(kept.getParent());
-            Files.move(log, kept, StandardCopyOption.REPLACE_EXISTING);
+            Path masked = kept.resolveSibling(kept.getFileName() + ".tmp");
+            String token = exchange.getProperty("requestKey", String.class);
+            try (var in = Files.newBufferedReader(log, StandardCharsets.UTF_8); var out = Files.newBufferedWriter(masked, StandardCharsets.UTF_8)) {
+                for (String line = in.readLine(); line != null; line = in.readLine()) {
+                    out.write(Secrets.mask(line, token));
+                    out.write('\n');
+                }
+            }
+            Files.move(masked, kept, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         }
         deleteTree(into);
     }
