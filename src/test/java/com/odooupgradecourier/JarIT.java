@@ -57,6 +57,44 @@ class JarIT {
     }
 
     @Test
+    void theCurrentProtocolWithoutRsyncAndSshSaysWhatIsMissingInOneLine() throws Exception {
+        Map<String, String> env = new java.util.HashMap<>(dirs());
+        env.putAll(Map.of("UPGRADE_API", "jsonrpc", "UPGRADE_CONTRACT", "M1", "PATH", Files.createDirectories(tmp.resolve("no-programs")).toString()));
+        Process p = start(List.of(), env);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isNotZero();
+        assertThat(Files.readString(tmp.resolve("out.log"))).contains("upgrade.api = jsonrpc moves dumps with rsync over ssh, and rsync "
+                + "and ssh cannot be found on the PATH (Debian: apt-get install rsync openssh-client)");
+
+        env.put("UPGRADE_API", "soap");
+        Process q = start(List.of(), env);
+        assertThat(q.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(q.exitValue()).isNotZero();
+        assertThat(Files.readString(tmp.resolve("out.log"))).contains("upgrade.api is 'soap': v1 (the seed's database/v1 API) or "
+                + "jsonrpc (the protocol of Odoo's current upgrade client)");
+    }
+
+    @Test
+    void theCurrentProtocolsDemoDeliversADroppedDump() throws Exception {
+        Map<String, String> env = new java.util.HashMap<>(dirs());
+        env.putAll(Map.of("UPGRADE_API", "jsonrpc", "SIMULATOR_HTTP_PORT", "0", "SIMULATOR_SFTP_PORT", "0", "UPGRADE_POLL_INTERVAL", "1",
+                "SIMULATOR_PENDING_TIME", "0.5", "SIMULATOR_PROCESSING_TIME", "1", "COURIER_SETTLE_TIME", "500"));
+        Process p = start(List.of("--simulator"), env);
+        try {
+            Path staged = TestDumps.plainSql(tmp.resolve("staging/demo.sql"), 100);
+            byte[] original = Files.readAllBytes(staged);
+            Files.move(staged, tmp.resolve("drop/demo.sql"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(tmp.resolve("out/upgraded_demo.sql.log")));
+            assertThat(HttpsFlowTest.unzip(tmp.resolve("out/upgraded_demo.sql.zip")).get("upgraded.sql")).isEqualTo(original);
+            assertThat(Files.readString(tmp.resolve("out.log"))).contains("Demo mode: using the built-in simulator", "with rsync to odoo@",
+                    "is done", "DELIVERED as upgraded_demo.sql.zip");
+        } finally {
+            p.destroy();
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("stops on SIGTERM").isTrue();
+        }
+    }
+
+    @Test
     void onceExitsZeroWhenEveryDumpIsDeliveredAndNonZeroWhenOneFailed() throws Exception {
         try (CourierHarness h = new CourierHarness(tmp.resolve("once"))) {
             java.util.Map<String, String> env = CourierProcess.env(h);
@@ -190,10 +228,15 @@ class JarIT {
             Files.setOwner(h.drop, owner);
             Path dump = TestDumps.plainSql(home.resolve("secret.sql"), 5);
             Files.setPosixFilePermissions(dump, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            // the service's user reads its jar and settings from a folder of its own: the project's folder may be closed to it
+            // (a clone in a mktemp -d folder is rwx------)
+            Path app = readableCopyOfTheService(tmp.resolve("app"));
             List<String> command = new java.util.ArrayList<>(List.of("runuser", "-u", user, "--", "env"));
             CourierProcess.env(h).forEach((k, v) -> command.add(k + "=" + v));
-            command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-jar", JAR.toString()));
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(tmp.resolve("unprivileged.log").toFile()).start();
+            command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-jar",
+                    app.resolve(JAR.getFileName()).toString(), "--config", app.toString()));
+            Process p = new ProcessBuilder(command).directory(app.toFile()).redirectErrorStream(true)
+                    .redirectOutput(tmp.resolve("unprivileged.log").toFile()).start();
             try {
                 Files.move(dump, h.drop.resolve("secret.sql"));
                 Path record = h.failed.resolve("secret.sql.error.json");
@@ -206,6 +249,24 @@ class JarIT {
                 p.waitFor(60, TimeUnit.SECONDS);
             }
         }
+    }
+
+    /** The jar, application.properties and routes/ copied into {@code app}, readable by everyone. */
+    private static Path readableCopyOfTheService(Path app) throws Exception {
+        Files.createDirectories(app);
+        Files.copy(JAR, app.resolve(JAR.getFileName()));
+        Files.copy(Path.of("application.properties"), app.resolve("application.properties"));
+        try (var walk = Files.walk(Path.of("routes"))) {
+            for (Path p : walk.toList()) {
+                Files.copy(p, app.resolve(p.toString()));
+            }
+        }
+        try (var walk = Files.walk(app)) {
+            for (Path p : walk.toList()) {
+                Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--"));
+            }
+        }
+        return app;
     }
 
     @Test

@@ -42,7 +42,7 @@ public enum Transition {
     /** The platform holds every byte of the dump. */
     UPLOAD("uploaded", EnumSet.of(UPLOADING), UPLOADED, Due.NOW),
     /** The platform accepted {@code process} (or its status shows it already left draft). */
-    PROCESS("processing", EnumSet.of(UPLOADED), PROCESSING, Due.POLL, "state", "pg_compatible"),
+    PROCESS("processing", EnumSet.of(UPLOADED), PROCESSING, Due.POLL, "state", "pg_compatible", "host_uri"),
     /** A status answer while the upgrade still runs. */
     POLL("polled", EnumSet.of(PROCESSING), PROCESSING, Due.POLL,
             "state", "customer_message", "elapsed", "estimated_time", "status_url", "host_uri"),
