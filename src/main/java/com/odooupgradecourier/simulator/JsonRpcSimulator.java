@@ -69,8 +69,7 @@ public final class JsonRpcSimulator implements AutoCloseable {
     private final AtomicLong nextId = new AtomicLong(21034);
     private final Map<String, Rpc> byToken = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
-    private final Map<String, CountDownLatch> holds = new ConcurrentHashMap<>();
-    private final Map<String, AtomicInteger> held = new ConcurrentHashMap<>();
+    private final Holds holds = new Holds();
     private final Map<String, java.util.Deque<String[]>> injected = new ConcurrentHashMap<>();
     private final ExecutorService workers = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "simulator-upgrade");
@@ -214,39 +213,23 @@ public final class JsonRpcSimulator implements AutoCloseable {
     }
 
     public void holdAt(String point) {
-        holds.put(point, new CountDownLatch(1));
+        holds.holdAt(point);
     }
 
     public int heldAt(String point) {
-        AtomicInteger n = held.get(point);
-        return n == null ? 0 : n.get();
+        return holds.heldAt(point);
     }
 
     public void release(String point) {
-        CountDownLatch l = holds.remove(point);
-        if (l != null) {
-            l.countDown();
-        }
+        holds.release(point);
     }
 
     public void releaseAll() {
-        new ArrayList<>(holds.keySet()).forEach(this::release);
+        holds.releaseAll();
     }
 
     void pauseAt(String point) {
-        CountDownLatch latch = holds.get(point);
-        if (latch == null) {
-            return;
-        }
-        AtomicInteger n = held.computeIfAbsent(point, p -> new AtomicInteger());
-        n.incrementAndGet();
-        try {
-            latch.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            n.decrementAndGet();
-        }
+        holds.pauseAt(point);
     }
 
     /** The request whose transfer is open and whose key this is (the SSH server's authentication). */

@@ -64,8 +64,7 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
-    private final Map<String, java.util.concurrent.CountDownLatch> holds = new ConcurrentHashMap<>();
-    private final Map<String, AtomicInteger> held = new ConcurrentHashMap<>();
+    private final Holds holds = new Holds();
     private final Map<String, java.util.Deque<Injected>> injected = new ConcurrentHashMap<>();
     private final Map<String, java.util.Deque<Injected>> injectedAfter = new ConcurrentHashMap<>();
     private final AtomicInteger uploadsNow = new AtomicInteger();
@@ -196,41 +195,25 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
      * not yet ended).
      */
     public void holdAt(String point) {
-        holds.put(point, new java.util.concurrent.CountDownLatch(1));
+        holds.holdAt(point);
     }
 
     /** How many calls are waiting at {@code point} now. */
     public int heldAt(String point) {
-        AtomicInteger n = held.get(point);
-        return n == null ? 0 : n.get();
+        return holds.heldAt(point);
     }
 
     /** Releases every call waiting at any point. */
     public void releaseAll() {
-        new java.util.ArrayList<>(holds.keySet()).forEach(this::release);
+        holds.releaseAll();
     }
 
     public void release(String point) {
-        java.util.concurrent.CountDownLatch latch = holds.remove(point);
-        if (latch != null) {
-            latch.countDown();
-        }
+        holds.release(point);
     }
 
     void pauseAt(String point) {
-        java.util.concurrent.CountDownLatch latch = holds.get(point);
-        if (latch == null) {
-            return;
-        }
-        AtomicInteger n = held.computeIfAbsent(point, p -> new AtomicInteger());
-        n.incrementAndGet();
-        try {
-            latch.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            n.decrementAndGet();
-        }
+        holds.pauseAt(point);
     }
 
     /** An answer given instead of the real one (fault injection). */
@@ -857,7 +840,7 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         boolean archive = halfwayPoint != null;
         boolean truncate = archive && !partial && truncateDownloads.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
         // held before its end, a download is sent chunked: the client has every byte but waits for the last chunk
-        boolean holdAtEnd = archive && holds.containsKey("download-end");
+        boolean holdAtEnd = archive && holds.holding("download-end");
         if (truncate) {
             length = length / 2;
         }
