@@ -133,6 +133,10 @@ public class JsonRpc {
             response = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new TransientPlatformException("'" + endpoint + "' got no answer: " + e, 0, null);
+        } catch (InterruptedException e) {
+            // the service is stopping: the call is asked again when the dump is taken up
+            Thread.currentThread().interrupt();
+            throw new TransientPlatformException("'" + endpoint + "' was interrupted", 0, null);
         }
         Map<String, Object> result = read(endpoint, response.statusCode(), response.body(), token);
         if (create) {

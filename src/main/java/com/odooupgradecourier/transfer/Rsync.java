@@ -177,6 +177,25 @@ public class Rsync {
         // the service's own secrets and settings stay out of the programs' environment
         pb.environment().keySet().removeIf(k -> !List.of("PATH", "HOME", "LANG", "LC_ALL", "TZ").contains(k));
         Process p = pb.start();
+        running.add(p);
+        try {
+            watch(exchange, id, name, direction, total, p);
+        } finally {
+            running.remove(p);
+            if (p.isAlive()) {
+                p.destroy();
+            }
+        }
+    }
+
+    /** The programs running now: ended when the service stops, so no transfer goes on without it. */
+    private static final java.util.Set<Process> running = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> running.forEach(Process::destroy), "rsync-stop"));
+    }
+
+    private void watch(Exchange exchange, String id, String name, String direction, long total, Process p) throws Exception {
         p.getOutputStream().close();
         ByteArrayOutputStream tail = new ByteArrayOutputStream();
         try (Progress.Counter counter = progress.count(id, name, direction, total, 0);
@@ -203,7 +222,14 @@ public class Rsync {
                 }
             }
         }
-        int code = p.waitFor();
+        int code;
+        try {
+            code = p.waitFor();
+        } catch (InterruptedException e) {
+            // the service is stopping: the part stays for the next attempt
+            Thread.currentThread().interrupt();
+            throw new IOException("the transfer was interrupted");
+        }
         if (code == 0) {
             return;
         }
