@@ -82,6 +82,8 @@ public final class CourierMain {
     private final boolean simulator;
     private UpgradePlatformSimulator platformSimulator;
     private com.odooupgradecourier.simulator.JsonRpcSimulator rpcSimulator;
+    /** upgrade.api: v1 or jsonrpc. */
+    private String api = "v1";
     private String storeShown;
 
     public CourierMain(boolean simulator, Map<String, String> overrides) {
@@ -94,8 +96,12 @@ public final class CourierMain {
         main.setDefaultPropertyPlaceholderLocation("file:" + (configDir == null ? "" : configDir + "/") + "application.properties");
         // the routes every protocol shares, and those of the protocol chosen (upgrade.api): routes/platform-<api>/
         String routes = "file:" + (configDir == null ? "" : configDir + "/") + "routes/";
-        main.addOverrideProperty("camel.main.routes-include-pattern", routes + "*.yaml," + routes + "platform-"
-                + api(configDir, overrides) + "/*.yaml");
+        String pattern = setting(configDir, overrides, "camel.main.routes-include-pattern");
+        if (pattern == null || pattern.equals("file:routes/*.yaml")) {
+            String api = setting(configDir, overrides, "upgrade.api");
+            main.addOverrideProperty("camel.main.routes-include-pattern", routes + "*.yaml," + routes + "platform-"
+                    + (api == null ? "v1" : api) + "/*.yaml");
+        }
         overrides.forEach(main::addOverrideProperty);
         main.addMainListener(new MainListenerSupport() {
             @Override
@@ -141,17 +147,15 @@ public final class CourierMain {
         });
     }
 
-    /** The protocol chosen, {@code upgrade.api}: an override, else its environment variable, else application.properties. */
-    private static String api(Path configDir, Map<String, String> overrides) {
-        if (overrides.get("upgrade.api") != null) {
-            return overrides.get("upgrade.api").trim();
+    /** A setting read before Camel starts: an override, else its environment variable, else application.properties. */
+    private static String setting(Path configDir, Map<String, String> overrides, String key) {
+        if (overrides.get(key) != null) {
+            return overrides.get(key).trim();
         }
         try {
-            String v = settings((configDir == null ? Path.of("") : configDir).toAbsolutePath().resolve("application.properties"))
-                    .apply("upgrade.api");
-            return v == null ? "v1" : v;
+            return settings((configDir == null ? Path.of("") : configDir).toAbsolutePath().resolve("application.properties")).apply(key);
         } catch (java.io.IOException e) {
-            return "v1";
+            return null;
         }
     }
 
@@ -362,7 +366,8 @@ public final class CourierMain {
             if (out != null) {
                 sharedWithGroup(out);
             }
-            String api = pc.resolveProperty("upgrade.api").orElse("v1").trim();
+            api = pc.resolveProperty("upgrade.api").orElse("v1").trim();
+            staleRoutes(pc);
             if (!List.of("v1", "jsonrpc").contains(api)) {
                 throw new IllegalStateException("upgrade.api is '" + api + "': v1 (the seed's database/v1 API) or jsonrpc (the protocol "
                         + "of Odoo's current upgrade client)");
@@ -434,14 +439,21 @@ public final class CourierMain {
 
         Progress progress = new Progress(Long.parseLong(pc.resolveProperty("courier.progress-interval").orElse("30").trim()));
         context.getRegistry().bind("progress", progress);
-        context.getRegistry().bind("jsonrpc", new com.odooupgradecourier.platform.JsonRpc(pc.resolveProperty("upgrade.api-url").orElseThrow(),
-                dataDir.resolve("logs").toAbsolutePath()));
-        context.getRegistry().bind("rsync", new com.odooupgradecourier.transfer.Rsync(dataDir,
-                pc.resolveProperty("upgrade.rsync.known-hosts").orElse(""), progress));
+        boolean jsonrpc = api.equals("jsonrpc");
+        if (jsonrpc) {
+            try {
+                context.getRegistry().bind("jsonrpc", new com.odooupgradecourier.platform.JsonRpc(pc.resolveProperty("upgrade.api-url").orElseThrow(),
+                        dataDir.resolve("logs").toAbsolutePath()));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalStateException("Odoo Upgrade Courier cannot start: " + e.getMessage(), e);
+            }
+            context.getRegistry().bind("rsync", new com.odooupgradecourier.transfer.Rsync(dataDir,
+                    pc.resolveProperty("upgrade.rsync.known-hosts").orElse(""), progress));
+        }
         context.getRegistry().bind("sftp", new SftpTransfers(dataDir, pc.resolveProperty("upgrade.sftp.known-hosts").orElse(""),
                 pc.resolveProperty("upgrade.transfer").orElse("auto"), pc.resolveProperty("upgrade.sftp-threshold").orElse("64MB"),
                 pc.resolveProperty("upgrade.sftp.channels").orElse("4"),
-                context.getRegistry().lookupByNameAndType("dumps", Dumps.class), progress));
+                context.getRegistry().lookupByNameAndType("dumps", Dumps.class), progress, !jsonrpc));
         Metrics metrics = new Metrics(pc.resolveProperty("camel.main.name").orElse("camel-1"),
                 context.getRegistry().lookupByNameAndType("store", DataSource.class), progress,
                 context.getRegistry().lookupByNameAndType("cluster", Cluster.class));
@@ -460,7 +472,7 @@ public final class CourierMain {
         }
         context.getRegistry().bind("dumpSettings", new DumpSettings(defaults,
                 Long.parseLong(pc.resolveProperty("courier.settle-timeout").orElse("30000").trim()),
-                context.getRegistry().lookupByNameAndType("store", DataSource.class)));
+                context.getRegistry().lookupByNameAndType("store", DataSource.class), jsonrpc));
         context.getRegistry().bind("notifications", new Notifications(output));
         context.getRegistry().bind("storeCheck", new Checks.StoreCheck(context.getRegistry().lookupByNameAndType("store", DataSource.class),
                 pc.resolveProperty("courier.store.url").filter(u -> !u.isBlank()).isPresent() ? null : dataDir.resolve("courier.db")));
@@ -648,6 +660,29 @@ public final class CourierMain {
         } catch (java.io.IOException e) {
             // not fatal: what needs the folder waits, and says why, until it can be made
             LOG.warn("The folder {} cannot be made now: {}", dir, e.getMessage());
+        }
+    }
+
+    /**
+     * Route files of a version before the protocols had folders of their own (routes/create.yaml, …) left in routes/ by
+     * copying the new routes over the old: they would load beside routes/platform-v1/ with the same route ids.
+     */
+    private static void staleRoutes(PropertiesComponent pc) {
+        String pattern = pc.resolveProperty("camel.main.routes-include-pattern").orElse("");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("file:([^,]*?)routes/\\*\\.yaml").matcher(pattern);
+        if (!m.find()) {
+            return;
+        }
+        Path routes = Path.of(m.group(1).isEmpty() ? "." : m.group(1)).resolve("routes");
+        List<String> stale = new ArrayList<>();
+        for (String f : List.of("create.yaml", "upload.yaml", "process.yaml", "poll.yaml", "download.yaml", "notes.yaml", "platform.yaml")) {
+            if (java.nio.file.Files.exists(routes.resolve(f))) {
+                stale.add(f);
+            }
+        }
+        if (!stale.isEmpty()) {
+            throw new IllegalStateException(routes + " holds " + String.join(", ", stale) + " of an earlier version: the platform's routes "
+                    + "are in routes/platform-v1/ and routes/platform-jsonrpc/ now. Install routes/ afresh (remove the old folder first)");
         }
     }
 

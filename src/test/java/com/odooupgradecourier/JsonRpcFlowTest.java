@@ -70,6 +70,42 @@ class JsonRpcFlowTest extends CourierTestSupport {
         assertThat(get(courier.http() + "/")).contains("is_pg_version_compatible = false");
     }
 
+    @Test
+    void aTokenThePlatformRepeatsInOtherTextIsMaskedThereToo() throws Exception {
+        courier = CourierHarness.jsonrpc(tmp).start();
+        String token = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934c";
+        String host = courier.rpc.apiUrl().replaceFirst("^https?://", "");
+        // an id as a string, the token repeated in a warning and in a field of its own
+        courier.rpc.inject("create", 1, 200, "application/json", "{\"jsonrpc\": \"2.0\", \"id\": null, \"result\": {"
+                + "\"request_id\": \"777\", \"token\": \"" + token + "\", \"assigned_host_uri\": \"" + host + "\", "
+                + "\"info\": \"Keep your token " + token + " safe\", \"echo\": \"" + token + "\"}}");
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/echo.sql"), 10));
+        // the simulator never handed that token out: transfer/start refuses it, verbatim, with the token masked
+        JsonNode record = awaitRecord("echo.sql");
+        assertThat(record.toString()).contains("The platform refused 'transfer/start': No upgrade request matches this token")
+                .doesNotContain(token);
+        assertThat(record.get("request_id").asLong()).isEqualTo(777);
+        String page = get(courier.http() + "/") + get(courier.http() + "/requests");
+        assertThat(page).contains("echo.sql").doesNotContain(token);
+        for (Path file : JsonRpcIT.filesForPeople(courier, tmp.resolve("no-log"))) {
+            if (Files.exists(file)) {
+                assertThat(Files.readString(file, java.nio.charset.StandardCharsets.ISO_8859_1)).as(file.toString()).doesNotContain(token);
+            }
+        }
+    }
+
+    @Test
+    void anErrorTheServerMayGetPastIsAskedAgain() throws Exception {
+        courier = CourierHarness.jsonrpc(tmp).start();
+        courier.rpc.inject("status", 2, 200, "application/json", "{\"jsonrpc\": \"2.0\", \"id\": null, \"error\": {\"code\": 200, "
+                + "\"message\": \"Odoo Server Error\", \"data\": {\"name\": \"psycopg2.errors.SerializationFailure\", "
+                + "\"message\": \"could not serialize access due to concurrent update\"}}}");
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/busy.sql"), 10));
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(courier.out.resolve("upgraded_busy.sql.zip")));
+        assertThat(courier.rpc.calls("create")).isEqualTo(1);
+        assertThat(courier.failed).isEmptyDirectory();
+    }
+
     static String get(String url) throws Exception {
         return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString()).body();

@@ -39,13 +39,15 @@ class JsonRpcIT {
                     + " -Djavax.net.ssl.trustStorePassword=simulator");
             Path dump = TestDumps.customFormat(tmp.resolve("staging/big.dump"), 6 * 1024 * 1024);
             byte[] original = Files.readAllBytes(dump);
-            // a slow link: the upload takes about three seconds
-            h.rpc.sshServer().limitRate(2 * 1024 * 1024);
+            // a slow link: the upload takes about six seconds
+            h.rpc.sshServer().limitRate(1024 * 1024);
             try (CourierProcess first = CourierProcess.start(log, List.of(), env)) {
                 h.dropFile(dump);
                 await().atMost(Duration.ofSeconds(60)).until(() -> h.rpc.sshServer().bytesReceived() > 1024 * 1024);
                 first.kill();
             }
+            // its rsync does not go on alone (it would still be sending for seconds)
+            await().atMost(Duration.ofSeconds(3)).until(() -> rsyncsOf(h).isEmpty());
             long atKill = h.rpc.sshServer().bytesReceived();
             assertThat(atKill).as("killed mid-upload").isLessThan(original.length);
             h.rpc.holdAt("status-processing");
@@ -90,6 +92,12 @@ class JsonRpcIT {
             }
             assertThat(Files.readString(log)).contains("big.dump: taken up again at step", "uploading", "DELIVERED");
         }
+    }
+
+    /** The rsync and ssh programs running for this test's service (their command lines name its data folder). */
+    static List<ProcessHandle> rsyncsOf(CourierHarness h) {
+        return ProcessHandle.allProcesses().filter(p -> p.info().commandLine().map(c -> (c.contains("rsync") || c.startsWith("ssh"))
+                && !c.contains("--server") && c.contains(h.data.toString())).orElse(false)).toList();
     }
 
     /** The log, the error records, what was delivered, and every file under the data folder but the store itself. */

@@ -9,7 +9,6 @@ import org.apache.camel.ExchangeProperty;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -54,8 +53,17 @@ public class JsonRpc {
      */
     public JsonRpc(String apiUrl, Path logsDir) {
         this.apiUrl = apiUrl.replaceAll("/+$", "");
-        this.scheme = URI.create(this.apiUrl).getScheme();
+        URI uri = URI.create(this.apiUrl);
+        this.scheme = uri.getScheme();
         this.logsDir = logsDir;
+        if (!"https".equals(scheme) && !("http".equals(scheme) && loopback(uri.getHost()))) {
+            throw new IllegalArgumentException("upgrade.api-url must be an https URL (the token would travel in clear): "
+                    + Secrets.maskUri(this.apiUrl) + " (plain http only to a loopback address, e.g. the simulator)");
+        }
+    }
+
+    private static boolean loopback(String host) {
+        return host != null && (host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]") || host.equals("::1"));
     }
 
     /** The parameters of {@code create}: the dump's settings, its environment variables, the request's own public key. */
@@ -96,6 +104,10 @@ public class JsonRpc {
         if (hostUri == null || !HOST.matcher(hostUri).matches()) {
             throw new UnexpectedAnswerException("the platform named a host that is not a host name (with an optional port): "
                     + excerpt(String.valueOf(hostUri), null));
+        }
+        if (scheme.equals("http") && !loopback(URI.create("http://" + hostUri).getHost())) {
+            throw new UnexpectedAnswerException("the platform (reached over plain http) named a host that is not on this machine: "
+                    + hostUri + "; the token is sent to it over https only");
         }
         return scheme + "://" + hostUri;
     }
@@ -138,17 +150,48 @@ public class JsonRpc {
             Thread.currentThread().interrupt();
             throw new TransientPlatformException("'" + endpoint + "' was interrupted", 0, null);
         }
-        Map<String, Object> result = read(endpoint, response.statusCode(), response.body(), token);
+        // the secret to mask in whatever the answer says: the request's token, or the one create hands out
+        String secret = token;
         if (create) {
+            secret = tokenIn(response.body());
+        }
+        Map<String, Object> result = read(endpoint, response.statusCode(), response.body(), secret);
+        if (create) {
+            Object id = result.get("request_id");
+            if (id instanceof String s && s.trim().matches("\\d{1,18}")) {
+                result.put("request_id", Long.parseLong(s.trim()));
+            }
             if (!(result.get("request_id") instanceof Number) || !(result.get("token") instanceof String t) || t.isBlank()
                     || !(result.get("assigned_host_uri") instanceof String)) {
                 throw new UnexpectedAnswerException("'create' answered without request_id, token and assigned_host_uri: "
-                        + excerpt(response.body(), null) + ". Not asked again: the platform may have created a request anyway.");
+                        + excerpt(response.body(), secret) + ". Not asked again: the platform may have created a request anyway.");
             }
             hostUrl((String) result.get("assigned_host_uri"));
+            // everything but the token itself is text that may be shown: the token masked in it
+            String handedOut = (String) result.get("token");
+            Map<String, Object> shown = Secrets.maskAll(result, handedOut);
+            shown.put("token", handedOut);
+            return shown;
         }
-        return result;
+        return Secrets.maskAll(result, secret);
     }
+
+    /** The token a create answer holds (to mask it wherever else the answer repeats it), or null. */
+    private String tokenIn(String body) {
+        try {
+            Object result = json.readValue(body, new TypeReference<Map<String, Object>>() { }).get("result");
+            return result instanceof Map<?, ?> m && m.get("token") instanceof String t && !t.isBlank() ? t : null;
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    /**
+     * Errors the server raised that pass when asked again (Odoo answers every exception, a database conflict too, as a
+     * JSON-RPC error): PostgreSQL serialization failures, deadlocks, lock time-outs and lost connections.
+     */
+    private static final Pattern PASSING = Pattern.compile("(?i).*(SerializationFailure|TransactionRollback|DeadlockDetected|"
+            + "LockNotAvailable|OperationalError|could not serialize access|concurrent update|deadlock detected).*", Pattern.DOTALL);
 
     Map<String, Object> read(String endpoint, int code, String body, String token) throws Exception {
         Map<String, Object> answer = null;
@@ -168,7 +211,12 @@ public class JsonRpc {
         if (answer.get("error") instanceof Map<?, ?> error) {
             Object message = error.get("data") instanceof Map<?, ?> data && data.get("message") != null ? data.get("message")
                     : error.get("message");
-            throw new PlatformFailureException(endpoint, Secrets.mask(String.valueOf(message), token));
+            Object name = error.get("data") instanceof Map<?, ?> data ? data.get("name") : null;
+            String said = Secrets.mask(String.valueOf(message), token);
+            if (PASSING.matcher(name + " " + message).matches()) {
+                throw new TransientPlatformException("'" + endpoint + "' answered an error that may pass: " + said, code, null);
+            }
+            throw new PlatformFailureException(endpoint, said);
         }
         Object result = answer.get("result");
         if (result instanceof Map<?, ?> m && m.containsKey("error")) {
@@ -188,38 +236,51 @@ public class JsonRpc {
     }
 
     /**
-     * Reads the upgrade log from where the kept copy ends ({@code Range: bytes=N-}) and appends what is new. A log that
-     * cannot be read now is read later: it is worth keeping, never a reason to hold the dump back.
+     * Reads the upgrade log on from the last byte read ({@code Range: bytes=N-}) and appends what is new, whole lines
+     * only, the token masked in them; how far the platform's log was read is kept beside it ({@code <id>.log.read}).
      */
     public void fetchLog(@ExchangeProperty("dumpId") String dumpId, @ExchangeProperty("hostUri") String hostUri,
                          @ExchangeProperty("requestKey") String token) throws Exception {
         Files.createDirectories(logsDir);
         Path log = logPath(dumpId);
-        long have = Files.exists(log) ? Files.size(log) : 0;
+        Path read = logsDir.resolve(dumpId + ".log.read");
+        long have = Files.exists(read) ? Long.parseLong(Files.readString(read).trim()) : 0;
         HttpRequest request = HttpRequest.newBuilder(URI.create(hostUrl(hostUri) + "/upgrade/request/logs?token="
                         + URLEncoder.encode(token, StandardCharsets.UTF_8))).timeout(TIMEOUT)
                 .header("Range", "bytes=" + have + "-").GET().build();
         HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        byte[] fresh;
         try (InputStream in = response.body()) {
             int code = response.statusCode();
-            long skip;
-            if (code == 206) {
-                skip = 0;
-            } else if (code == 200) {
-                // the whole log: only what is beyond the kept part is new
-                skip = have;
-            } else {
+            if (code != 200 && code != 206) {
                 // 416 and the like: nothing new
                 return;
             }
-            in.skipNBytes(Math.min(skip, Long.MAX_VALUE));
-            try (OutputStream out = Files.newOutputStream(log, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
-                in.transferTo(out);
+            if (code == 200) {
+                // the whole log: only what is beyond the part read is new
+                long skipped = in.skip(have);
+                while (skipped < have && in.read() >= 0) {
+                    skipped++;
+                }
             }
-        } catch (java.io.EOFException shorter) {
-            // the whole log is shorter than the kept part: nothing new
+            fresh = in.readNBytes(MAX_LOG_READ);
         }
+        int end = fresh.length;
+        while (end > 0 && fresh[end - 1] != '\n') {
+            end--;
+        }
+        if (end == 0) {
+            return;
+        }
+        String lines = Secrets.mask(new String(fresh, 0, end, StandardCharsets.UTF_8), token);
+        Files.writeString(log, lines, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        Path tmp = logsDir.resolve(dumpId + ".log.read.tmp");
+        Files.writeString(tmp, Long.toString(have + end));
+        Files.move(tmp, read, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
+
+    /** At most this much of the log is read at one poll (the rest at the next ones). */
+    private static final int MAX_LOG_READ = 4 * 1024 * 1024;
 
     /** A short excerpt of an answer for records and the log, with the token and any key in it masked. */
     static String excerpt(String body, String token) {

@@ -37,7 +37,15 @@ public class DumpSettings {
      * @param settleTimeoutMillis {@code courier.settle-timeout}: a settings file this young is left alone
      * @param store               where the dumps received are recorded
      */
+    private final boolean envVars;
+
     public DumpSettings(Map<String, String> defaults, long settleTimeoutMillis, javax.sql.DataSource store) {
+        this(defaults, settleTimeoutMillis, store, false);
+    }
+
+    /** @param envVars whether {@code env.<VAR>} lines are settings (upgrade.api = jsonrpc sends them with create) */
+    public DumpSettings(Map<String, String> defaults, long settleTimeoutMillis, javax.sql.DataSource store, boolean envVars) {
+        this.envVars = envVars;
         this.defaults = Map.copyOf(defaults);
         this.settleTimeoutMillis = settleTimeoutMillis;
         this.store = store;
@@ -108,13 +116,16 @@ public class DumpSettings {
         TreeSet<String> unknown = new TreeSet<>(p.stringPropertyNames());
         unknown.removeAll(KEYS);
         // env.<VAR>=<value>: an environment variable the platform upgrades the dump with (upgrade.api = jsonrpc)
-        unknown.removeIf(k -> ENV_KEY.matcher(k).matches());
+        if (envVars) {
+            unknown.removeIf(k -> ENV_KEY.matcher(k).matches());
+        }
         if (!unknown.isEmpty()) {
             // unknown keys are named (never their values), and only when they look like the name of a setting
             List<String> named = unknown.stream().filter(k -> SETTING_NAME.matcher(k).matches()).toList();
             long other = unknown.size() - named.size();
             throw new BadDumpException("unknown setting(s) " + named + (other == 0 ? "" : " and " + other + " line(s) that are not settings")
                     + " in " + sidecar.getFileName() + ": a dump's own settings may set only " + KEYS
+                    + (envVars ? " and env.<VAR> (an environment variable of the upgrade)" : "")
                     + ". Correct the file and drop both again.");
         }
         StringBuilder env = new StringBuilder();

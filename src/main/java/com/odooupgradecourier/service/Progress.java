@@ -166,8 +166,13 @@ public class Progress {
             if (now - lastLog >= intervalNanos) {
                 lastLog = now;
                 Map<String, Object> d = describe();
-                LOG.info("{}: {} {}% ({} of {}), {}/s, {} left", name, direction, d.get("percent"), human(offset + moved.get()),
-                        total > 0 ? human(total) : "?", human((long) (double) d.get("bytes_per_second")), d.get("time_left"));
+                if (total > 0) {
+                    LOG.info("{}: {} {}% ({} of {}), {}/s, {} left", name, direction, d.get("percent"), human(offset + moved.get()),
+                            human(total), human((long) (double) d.get("bytes_per_second")), d.get("time_left"));
+                } else {
+                    LOG.info("{}: {} {} so far, {}/s", name, direction, human(offset + moved.get()),
+                            human((long) (double) d.get("bytes_per_second")));
+                }
             }
         }
 

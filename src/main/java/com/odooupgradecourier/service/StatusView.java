@@ -167,7 +167,8 @@ public class StatusView {
         for (Map<String, Object> r : rows) {
             @SuppressWarnings("unchecked")
             Map<String, Object> t = (Map<String, Object>) r.get("transfer");
-            String transfer = t.isEmpty() ? "" : t.get("direction") + " " + t.get("percent") + "%";
+            String transfer = t.isEmpty() ? "" : t.get("percent") != null ? t.get("direction") + " " + t.get("percent") + "%"
+                    : t.get("direction") + " " + size(t.get("bytes"));
             String message = r.get("waiting") != null ? String.valueOf(r.get("waiting"))
                     : "restore-failed".equals(r.get("step")) ? String.valueOf(r.get("last_error"))
                     : "delivered".equals(r.get("step")) && r.get("restored_to") != null ? "restored to the database " + r.get("restored_to")

@@ -169,14 +169,16 @@ public final class RsyncSshServer {
 
     /**
      * The command to run for what the client asked, with {@code /data} mapped to the request's folder; null when it is
-     * not an rsync server command on /data.
+     * not an rsync server command on /data in the direction of the open transfer ({@code upload}: the server receives,
+     * {@code download}: it sends). Links the client sends are kept harmless ({@code --munge-links}): none leads out.
      */
-    static List<String> command(String line, Path data) {
+    static List<String> command(String line, Path data, String transfer) {
         List<String> words = words(line);
-        if (words.size() < 3 || !words.get(0).equals("rsync") || !words.get(1).equals("--server")) {
+        if (transfer == null || words.size() < 3 || !words.get(0).equals("rsync") || !words.get(1).equals("--server")
+                || words.contains("--sender") != "download".equals(transfer)) {
             return null;
         }
-        List<String> out = new ArrayList<>(List.of("rsync", "--server"));
+        List<String> out = new ArrayList<>(List.of("rsync", "--server", "--munge-links"));
         for (String w : words.subList(2, words.size())) {
             if (w.startsWith("--")) {
                 if (!LONG_OPTION.matcher(w).matches() || PATH_OPTIONS.contains(w.split("=", 2)[0])) {
@@ -240,10 +242,10 @@ public final class RsyncSshServer {
 
         @Override
         public void start(ChannelSession channel, Environment env) throws IOException {
-            List<String> command = request == null ? null : command(line, request.data());
+            List<String> command = request == null ? null : command(line, request.data(), request.transfer);
             if (command == null) {
                 LOG.warn("simulator: refused the command '{}'", line);
-                err.write("only rsync --server on /data is served here\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                err.write("only rsync --server on /data, in the direction of the open transfer, is served here\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
                 err.flush();
                 exit.onExit(1);
                 return;

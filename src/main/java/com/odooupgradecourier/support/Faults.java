@@ -19,6 +19,13 @@ import java.util.Locale;
  */
 public class Faults {
 
+    /** Throws again what a route's doCatch caught (kept in a property while it did what it had to), for the step's error handling. */
+    public void rethrow(Exception caught) throws Exception {
+        if (caught != null) {
+            throw caught;
+        }
+    }
+
     /** Whether {@code error} may pass when the step is tried again. */
     public boolean mayPass(Throwable error) {
         boolean io = false;

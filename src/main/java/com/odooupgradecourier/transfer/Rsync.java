@@ -59,18 +59,33 @@ public class Rsync {
     public static List<String> missingPrograms() {
         List<String> missing = new ArrayList<>();
         for (String program : List.of("rsync", "ssh")) {
-            boolean found = false;
-            for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-                if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) {
-                    found = true;
-                    break;
-                }
-            }
-            if (!found) {
+            if (!onPath(program)) {
                 missing.add(program);
             }
         }
         return missing;
+    }
+
+    /**
+     * Checks what {@code transfer/start} answered before anything runs with it: a port, host-key lines of plain ASCII,
+     * and for a download a plain file name that is none of the other files fetched. A malformed answer is final.
+     */
+    public void checkAnswer(@ExchangeProperty("sshPort") String port, @ExchangeProperty("knownHosts") String knownHosts,
+                            @ExchangeProperty("transferType") String type, @ExchangeProperty("dumpName") String dumpName)
+            throws com.odooupgradecourier.platform.UnexpectedAnswerException {
+        if (port == null || !port.trim().matches("\\d{1,5}") || Integer.parseInt(port.trim()) < 1 || Integer.parseInt(port.trim()) > 65535) {
+            throw new com.odooupgradecourier.platform.UnexpectedAnswerException("transfer/start answered without a usable ssh_port: "
+                    + Secrets.mask(String.valueOf(port), null));
+        }
+        if (knownHosts != null && !knownHosts.chars().allMatch(c -> c == '\n' || c == '\r' || c == '\t' || c >= 0x20 && c < 0x7f)) {
+            throw new com.odooupgradecourier.platform.UnexpectedAnswerException("transfer/start answered host keys (known_hosts) "
+                    + "that are not plain text lines");
+        }
+        if ("download".equals(type) && (dumpName == null || !DUMP_NAME.matcher(dumpName).matches() || dumpName.contains("..")
+                || List.of("filestore", "upgrade-report.html", "upgrade.log").contains(dumpName))) {
+            throw new com.odooupgradecourier.platform.UnexpectedAnswerException("transfer/start named a dump that is not a plain "
+                    + "file name of its own: " + Secrets.mask(String.valueOf(dumpName), null));
+        }
     }
 
     /** The file the dump is uploaded as: {@code origin<ext>} in the request's {@code /data}. */
@@ -102,10 +117,6 @@ public class Rsync {
     public void download(Exchange exchange) throws Exception {
         String id = exchange.getProperty("dumpId", String.class);
         String dumpName = exchange.getProperty("dumpName", String.class);
-        if (dumpName == null || !DUMP_NAME.matcher(dumpName).matches() || dumpName.contains("..")) {
-            throw new com.odooupgradecourier.platform.UnexpectedAnswerException("transfer/start named a dump that is not a plain "
-                    + "file name: " + Secrets.mask(String.valueOf(dumpName), null));
-        }
         Path into = dataDir.resolve("downloads").resolve(id + ".rsync");
         Files.createDirectories(into);
         String remote = "odoo@" + host(exchange) + ":/data/";
@@ -136,6 +147,7 @@ public class Rsync {
                 }
             }
             Files.move(masked, kept, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Files.deleteIfExists(kept.resolveSibling(kept.getFileName() + ".read"));
         }
         deleteTree(into);
     }
@@ -158,7 +170,7 @@ public class Rsync {
         Path dir = dataDir.resolve("keys").resolve(id);
         Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Path file = dir.resolve("known_hosts");
-        Files.writeString(file, fromPlatform == null ? "" : fromPlatform, StandardCharsets.US_ASCII);
+        Files.writeString(file, fromPlatform == null ? "" : fromPlatform, StandardCharsets.UTF_8);
         return file;
     }
 
@@ -170,7 +182,13 @@ public class Rsync {
                 + " -o UserKnownHostsFile=" + quoted(known) + " -o GlobalKnownHostsFile=/dev/null -o BatchMode=yes"
                 + " -o PasswordAuthentication=no -o ConnectTimeout=30 -o ServerAliveInterval=15 -o ServerAliveCountMax=4"
                 + " -F /dev/null -i " + quoted(key);
-        List<String> command = new ArrayList<>(List.of("rsync", "--info=progress2", "--no-inc-recursive", "--timeout=300",
+        List<String> command = new ArrayList<>();
+        if (SETPRIV) {
+            // rsync ends when the service does, even killed with -9 (no shutdown hook runs then): Linux sends it SIGTERM
+            // when the thread that started it is gone. rsync ignores SIGPIPE, so a lost reader alone would not stop it.
+            command.addAll(List.of("setpriv", "--pdeathsig", "TERM", "--"));
+        }
+        command.addAll(List.of("rsync", "--info=progress2", "--no-inc-recursive", "--timeout=300",
                 "--rsh=" + ssh));
         command.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
@@ -186,6 +204,18 @@ public class Rsync {
                 p.destroy();
             }
         }
+    }
+
+    /** Whether util-linux's setpriv is there to tie rsync's life to the service's. */
+    private static final boolean SETPRIV = onPath("setpriv");
+
+    private static boolean onPath(String program) {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The programs running now: ended when the service stops, so no transfer goes on without it. */

@@ -44,6 +44,13 @@ public class SftpTransfers {
 
     public SftpTransfers(Path dataDir, String configuredKnownHosts, String transfer, String threshold, String channels, Dumps dumps,
                          Progress progress) {
+        this(dataDir, configuredKnownHosts, transfer, threshold, channels, dumps, progress, true);
+    }
+
+    /** @param sftpUsed whether the platform's SFTP is used at all (not with upgrade.api = jsonrpc, which uses only the keys) */
+    public SftpTransfers(Path dataDir, String configuredKnownHosts, String transfer, String threshold, String channels, Dumps dumps,
+                         Progress progress, boolean sftpUsed) {
+        boolean warnTrustOnFirstUse = sftpUsed;
         this.channels = channels.trim().matches("[0-9]{1,2}") ? Integer.parseInt(channels.trim()) : 0;
         if (this.channels < 1 || this.channels > 16) {
             throw new IllegalArgumentException("upgrade.sftp.channels must be a whole number between 1 and 16, not '" + channels + "'");
@@ -58,7 +65,7 @@ public class SftpTransfers {
         this.keysDir = dataDir.resolve("keys");
         this.trustOnFirstUse = configuredKnownHosts == null || configuredKnownHosts.isBlank();
         this.knownHosts = trustOnFirstUse ? dataDir.resolve("known_hosts") : Path.of(configuredKnownHosts).toAbsolutePath();
-        if (trustOnFirstUse) {
+        if (trustOnFirstUse && warnTrustOnFirstUse) {
             LOG.warn("upgrade.sftp.known-hosts is not set: the platform's SFTP host keys are trusted on first use, recorded in {} "
                     + "and verified on every later connection", knownHosts);
         }
