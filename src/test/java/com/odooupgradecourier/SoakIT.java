@@ -50,6 +50,7 @@ class SoakIT {
             }
             Path log = tmp.resolve("courier.log");
             List<String> names = new ArrayList<>(originals.keySet());
+            int lostInTheWindow = 0;
             for (int run = 0; run < 4; run++) {
                 try (CourierProcess courier = CourierProcess.start(log, List.of(), env)) {
                     for (int k = 0; k < 5; k++) {
@@ -61,9 +62,15 @@ class SoakIT {
                     // (or once the run's dumps are all delivered, when they needed fewer calls than that)
                     int killAt = h.simulator.calls() + 5 + random.nextInt(30);
                     int deliveredBefore = run * 5;
+                    int lostBefore = lostInTheWindow;
                     await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> (h.simulator.calls() >= killAt || delivered(h) >= deliveredBefore + 5)
-                            && storedRequests(h) == h.simulator.requestCount());
+                            && storedRequests(h) + lostBefore == h.simulator.requestCount());
                     courier.kill();
+                    // the wait above cannot stop a create that starts between its last look and the kill: a request the
+                    // platform made while its answer was on its way is the one loss the API allows (README); counted,
+                    // once the platform has finished what the dead process asked (so far in all: each dump keeps one request)
+                    await().atMost(Duration.ofSeconds(10)).until(() -> h.simulator.callsInProgress() == 0);
+                    lostInTheWindow = h.simulator.requestCount() - storedRequests(h);
                 }
             }
             try (CourierProcess last = CourierProcess.start(log, List.of(), env)) {
@@ -74,7 +81,8 @@ class SoakIT {
                 Path archive = h.out.resolve(TestDumps.delivered(e.getKey()));
                 assertThat(HttpsFlowTest.unzip(archive).get("dump.sql")).as("%s (seed %d)", e.getKey(), seed).isEqualTo(e.getValue());
             }
-            assertThat(h.simulator.requestCount()).as("one request per dump (seed %d)", seed).isEqualTo(20);
+            assertThat(lostInTheWindow).as("requests made in the instant of a kill (seed %d)", seed).isBetween(0, 4);
+            assertThat(h.simulator.requestCount()).as("one request per dump, but for those (seed %d)", seed).isEqualTo(20 + lostInTheWindow);
             assertThat(h.failed).isEmptyDirectory();
             assertThat(Files.readString(log)).as("the kills caught dumps in flight").contains("taken up again at step");
             List<Path> files = new ArrayList<>(List.of(log));

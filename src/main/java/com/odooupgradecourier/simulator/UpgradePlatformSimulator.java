@@ -74,6 +74,7 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
     private final AtomicLong breakDownloadAfter = new AtomicLong(-1);
     private final AtomicInteger truncateDownloads = new AtomicInteger();
     private final AtomicInteger apiCalls = new AtomicInteger();
+    private final AtomicInteger callsNow = new AtomicInteger();
     private volatile int unavailableEvery;
     private final AtomicLong archiveBytesServed = new AtomicLong();
     private HttpServer http;
@@ -261,6 +262,11 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         return requests.size();
     }
 
+    /** Calls being handled now (a client that died mid-call leaves its call to finish here). */
+    public int callsInProgress() {
+        return callsNow.get();
+    }
+
     private boolean answerInjected(HttpExchange ex, String method) throws IOException {
         return answerFrom(ex, injected.get(method));
     }
@@ -333,6 +339,7 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
     // ---------------------------------------------------------------- HTTP
 
     private void handle(HttpExchange ex) throws IOException {
+        callsNow.incrementAndGet();
         try (ex) {
             String path = ex.getRequestURI().getPath();
             if (path.startsWith(API)) {
@@ -359,6 +366,8 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("simulator: {} {} failed: {}", ex.getRequestMethod(), ex.getRequestURI().getPath(), e.toString());
             sendHtml(ex, 500, "<html><body><h1>500 Internal Server Error</h1></body></html>");
+        } finally {
+            callsNow.decrementAndGet();
         }
     }
 
