@@ -36,7 +36,6 @@ import java.util.regex.Pattern;
  * scheme of {@code upgrade.api-url}.
  */
 public class JsonRpc {
-    private static final int EXCERPT = 200;
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
     private static final Pattern HOST = Pattern.compile("^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\\[[0-9A-Fa-f:.]+\\])(?::\\d{1,5})?$");
     private static final Pattern ENV_VAR = Pattern.compile("^\\w+=.*");
@@ -103,7 +102,7 @@ public class JsonRpc {
     String hostUrl(String hostUri) throws UnexpectedAnswerException {
         if (hostUri == null || !HOST.matcher(hostUri).matches()) {
             throw new UnexpectedAnswerException("the platform named a host that is not a host name (with an optional port): "
-                    + excerpt(String.valueOf(hostUri), null));
+                    + Platform.excerpt(String.valueOf(hostUri), null));
         }
         if (scheme.equals("http") && !loopback(URI.create("http://" + hostUri).getHost())) {
             throw new UnexpectedAnswerException("the platform (reached over plain http) named a host that is not on this machine: "
@@ -126,8 +125,8 @@ public class JsonRpc {
         String token = exchange.getProperty("requestKey", String.class);
         boolean create = endpoint.equals("create");
         @SuppressWarnings("unchecked")
-        Map<String, Object> params = new LinkedHashMap<>(exchange.getMessage().getBody(Map.class) == null ? Map.of()
-                : exchange.getMessage().getBody(Map.class));
+        Map<String, Object> body = exchange.getMessage().getBody(Map.class);
+        Map<String, Object> params = new LinkedHashMap<>(body == null ? Map.of() : body);
         if (!create) {
             params.put("token", token);
         }
@@ -150,13 +149,9 @@ public class JsonRpc {
             Thread.currentThread().interrupt();
             throw new TransientPlatformException("'" + endpoint + "' was interrupted", 0, null);
         }
-        // the secret to mask in whatever the answer says: the request's token, or the one create hands out
-        String secret = token;
+        Map<String, Object> result = read(endpoint, response.statusCode(), response.body(), create ? null : token);
         if (create) {
-            secret = tokenIn(response.body());
-        }
-        Map<String, Object> result = read(endpoint, response.statusCode(), response.body(), secret);
-        if (create) {
+            String secret = result.get("token") instanceof String t && !t.isBlank() ? t : null;
             Object id = result.get("request_id");
             if (id instanceof String s && s.trim().matches("\\d{1,18}")) {
                 result.put("request_id", Long.parseLong(s.trim()));
@@ -164,7 +159,7 @@ public class JsonRpc {
             if (!(result.get("request_id") instanceof Number) || !(result.get("token") instanceof String t) || t.isBlank()
                     || !(result.get("assigned_host_uri") instanceof String)) {
                 throw new UnexpectedAnswerException("'create' answered without request_id, token and assigned_host_uri: "
-                        + excerpt(response.body(), secret) + ". Not asked again: the platform may have created a request anyway.");
+                        + Platform.excerpt(response.body(), secret) + ". Not asked again: the platform may have created a request anyway.");
             }
             hostUrl((String) result.get("assigned_host_uri"));
             // everything but the token itself is text that may be shown: the token masked in it
@@ -173,17 +168,7 @@ public class JsonRpc {
             shown.put("token", handedOut);
             return shown;
         }
-        return Secrets.maskAll(result, secret);
-    }
-
-    /** The token a create answer holds (to mask it wherever else the answer repeats it), or null. */
-    private String tokenIn(String body) {
-        try {
-            Object result = json.readValue(body, new TypeReference<Map<String, Object>>() { }).get("result");
-            return result instanceof Map<?, ?> m && m.get("token") instanceof String t && !t.isBlank() ? t : null;
-        } catch (Exception e) {
-            return null;
-        }
+        return Secrets.maskAll(result, token);
     }
 
     /**
@@ -193,6 +178,10 @@ public class JsonRpc {
     private static final Pattern PASSING = Pattern.compile("(?i).*(SerializationFailure|TransactionRollback|DeadlockDetected|"
             + "LockNotAvailable|OperationalError|could not serialize access|concurrent update|deadlock detected).*", Pattern.DOTALL);
 
+    /**
+     * The answer's result, or the exception it stands for; {@code token} (null for create: then the one the answer hands
+     * out) is masked in every text of it.
+     */
     Map<String, Object> read(String endpoint, int code, String body, String token) throws Exception {
         Map<String, Object> answer = null;
         try {
@@ -200,9 +189,13 @@ public class JsonRpc {
         } catch (JsonProcessingException e) {
             // not JSON: reported below with an excerpt
         }
+        if (token == null && answer != null && answer.get("result") instanceof Map<?, ?> m && m.get("token") instanceof String t
+                && !t.isBlank()) {
+            token = t;
+        }
         boolean created = endpoint.equals("create") && code >= 200 && code < 300;
         if (answer == null || !answer.containsKey("result") && !(answer.get("error") instanceof Map)) {
-            String what = "'" + endpoint + "' answered HTTP " + code + " with no JSON-RPC answer: " + excerpt(body, token);
+            String what = "'" + endpoint + "' answered HTTP " + code + " with no JSON-RPC answer: " + Platform.excerpt(body, token);
             if (created) {
                 throw new UnexpectedAnswerException(what + ". Not asked again: the platform may have created a request anyway.");
             }
@@ -281,13 +274,4 @@ public class JsonRpc {
 
     /** At most this much of the log is read at one poll (the rest at the next ones). */
     private static final int MAX_LOG_READ = 4 * 1024 * 1024;
-
-    /** A short excerpt of an answer for records and the log, with the token and any key in it masked. */
-    static String excerpt(String body, String token) {
-        if (body == null || body.isEmpty()) {
-            return "(empty body)";
-        }
-        String oneLine = Secrets.mask(body.replaceAll("\\s+", " ").trim(), token);
-        return oneLine.length() <= EXCERPT ? oneLine : oneLine.substring(0, EXCERPT) + "…";
-    }
 }

@@ -77,7 +77,7 @@ public class Platform {
         }
         boolean created = CREATE.equals(method) && code >= 200 && code < 300;
         if (answer == null || !(answer.get("failures") instanceof List)) {
-            String what = "'" + method + "' answered HTTP " + code + " with no API answer: " + excerpt(body);
+            String what = "'" + method + "' answered HTTP " + code + " with no API answer: " + excerpt(body, null);
             if (created) {
                 throw new UnexpectedAnswerException(what + ". Not asked again: the platform may have created a request anyway.");
             }
@@ -98,18 +98,18 @@ public class Platform {
         @SuppressWarnings("unchecked")
         Map<String, Object> request = answer.get("request") instanceof Map ? (Map<String, Object>) answer.get("request") : Map.of();
         if (created && (!(request.get("id") instanceof Number) || !(request.get("key") instanceof String key) || key.isBlank())) {
-            throw new UnexpectedAnswerException("'create' answered without a request id and key: " + excerpt(body)
+            throw new UnexpectedAnswerException("'create' answered without a request id and key: " + excerpt(body, null)
                     + ". Not asked again: the platform may have created a request anyway.");
         }
         return request;
     }
 
-    /** A short excerpt of an answer for records and the log, with any key in it masked. */
-    static String excerpt(String body) {
+    /** A short excerpt of an answer for records and the log, with {@code secret} (the key, a token) and any key in it masked. */
+    static String excerpt(String body, String secret) {
         if (body == null || body.isEmpty()) {
             return "(empty body)";
         }
-        String oneLine = com.odooupgradecourier.support.Secrets.mask(body.replaceAll("\\s+", " ").trim(), null);
+        String oneLine = com.odooupgradecourier.support.Secrets.mask(body.replaceAll("\\s+", " ").trim(), secret);
         return oneLine.length() <= EXCERPT ? oneLine : oneLine.substring(0, EXCERPT) + "…";
     }
 
