@@ -1,7 +1,6 @@
 package com.odooupgradecourier.simulator;
 
 import org.apache.sshd.common.AttributeRepository;
-import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
 import org.apache.sshd.common.keyprovider.KeyPairProvider;
 import org.apache.sshd.server.Environment;
@@ -9,7 +8,6 @@ import org.apache.sshd.server.ExitCallback;
 import org.apache.sshd.server.SshServer;
 import org.apache.sshd.server.channel.ChannelSession;
 import org.apache.sshd.server.command.Command;
-import org.apache.sshd.server.keyprovider.SimpleGeneratorHostKeyProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,14 +51,7 @@ public final class RsyncSshServer {
     }
 
     void start() throws IOException {
-        server.setHost(config.bindHost);
-        server.setPort(config.sftpPort);
-        SimpleGeneratorHostKeyProvider hostKeys = new SimpleGeneratorHostKeyProvider(config.storageDir.resolve("rsync-host-key.pem"));
-        hostKeys.setAlgorithm(KeyUtils.EC_ALGORITHM);
-        hostKeys.setKeySize(256);
-        server.setKeyPairProvider(hostKeys);
-        server.setPasswordAuthenticator(null);
-        server.setKeyboardInteractiveAuthenticator(null);
+        SimSftpServer.keysOnly(server, config, "rsync-host-key.pem");
         server.setPublickeyAuthenticator((user, key, session) -> {
             JsonRpcSimulator.Rpc r = "odoo".equals(user) ? platform.openTransferFor(key) : null;
             if (r != null) {

@@ -58,14 +58,7 @@ public final class SimSftpServer {
     }
 
     void start() throws IOException {
-        server.setHost(config.bindHost);
-        server.setPort(config.sftpPort);
-        SimpleGeneratorHostKeyProvider hostKeys = new SimpleGeneratorHostKeyProvider(config.storageDir.resolve("sftp-host-key.pem"));
-        hostKeys.setAlgorithm(KeyUtils.EC_ALGORITHM);
-        hostKeys.setKeySize(256);
-        server.setKeyPairProvider(hostKeys);
-        server.setPasswordAuthenticator(null);
-        server.setKeyboardInteractiveAuthenticator(null);
+        keysOnly(server, config, "sftp-host-key.pem");
         server.setPublickeyAuthenticator((user, key, session) -> {
             SimRequest r = requestOf(user);
             return r != null && r.sshKeys.stream().anyMatch(k -> KeyUtils.compareKeys(k, key));
@@ -91,6 +84,21 @@ public final class SimSftpServer {
             }
         }));
         server.start();
+    }
+
+    /**
+     * A simulator's SSH server on simulator.bind-host and simulator.sftp-port: an EC host key kept in the storage folder
+     * as {@code hostKeyFile}, public keys the only way in (the caller sets which).
+     */
+    static void keysOnly(SshServer server, SimulatorConfig config, String hostKeyFile) {
+        server.setHost(config.bindHost);
+        server.setPort(config.sftpPort);
+        SimpleGeneratorHostKeyProvider hostKeys = new SimpleGeneratorHostKeyProvider(config.storageDir.resolve(hostKeyFile));
+        hostKeys.setAlgorithm(KeyUtils.EC_ALGORITHM);
+        hostKeys.setKeySize(256);
+        server.setKeyPairProvider(hostKeys);
+        server.setPasswordAuthenticator(null);
+        server.setKeyboardInteractiveAuthenticator(null);
     }
 
     void stop() {
