@@ -11,20 +11,22 @@ import com.odooupgradecourier.service.Cluster;
 import com.odooupgradecourier.service.HttpAccess;
 import com.odooupgradecourier.service.Metrics;
 import com.odooupgradecourier.service.Progress;
-import com.odooupgradecourier.service.Restorer;
+import com.odooupgradecourier.restore.RestoreSettings;
+import com.odooupgradecourier.restore.Restorer;
 import com.odooupgradecourier.service.Retry;
 import com.odooupgradecourier.service.StatusView;
 import com.odooupgradecourier.simulator.SimulatorConfig;
 import com.odooupgradecourier.simulator.UpgradePlatformSimulator;
 import com.odooupgradecourier.store.Dumps;
+import com.odooupgradecourier.store.Nodes;
 import com.odooupgradecourier.store.Store;
 import com.odooupgradecourier.support.Custody;
-import com.odooupgradecourier.support.Faults;
+import com.odooupgradecourier.failure.Faults;
 import com.odooupgradecourier.support.KeyCipher;
 import com.odooupgradecourier.support.Moves;
 import com.odooupgradecourier.transfer.Delivery;
 import com.odooupgradecourier.transfer.Downloads;
-import com.odooupgradecourier.support.ErrorRecords;
+import com.odooupgradecourier.failure.ErrorRecords;
 import com.odooupgradecourier.support.PathFunction;
 import com.odooupgradecourier.support.Secrets;
 import com.odooupgradecourier.transfer.SftpTransfers;
@@ -137,6 +139,7 @@ public final class CourierMain {
                                 e.getMessage());
                     }
                 }
+
                 if (platformSimulator != null) {
                     platformSimulator.close();
                 }
@@ -172,7 +175,14 @@ public final class CourierMain {
                 case "--simulator-only" -> simOnly = true;
                 case "--once" -> once = true;
                 case "--config" -> config = i + 1 < args.length ? Path.of(args[++i]) : null;
-                case "--retry" -> retry = i + 1 < args.length ? args[++i] : null;
+                case "--retry" -> {
+                    if (i + 1 >= args.length || args[i + 1].startsWith("--") || args[i + 1].isBlank()) {
+                        System.err.println("--retry needs the dump to take up again: its file name or id, as the status page shows it "
+                                + "(java -jar odoo-upgrade-courier.jar --retry DUMP)\n\n" + USAGE);
+                        System.exit(2);
+                    }
+                    retry = args[++i];
+                }
                 case "--help", "-h" -> {
                     System.out.print(USAGE);
                     return;
@@ -358,6 +368,7 @@ public final class CourierMain {
         pc.addPropertiesFunction(paths);
         Path dataDir = Path.of(paths.apply("courier.data-dir"));
         try {
+            SettingsCheck.check(com.odooupgradecourier.support.Settings.of(k -> pc.resolveProperty(k).orElse(null)), context);
             ownerOnly(dataDir);
             // where people drop dumps and collect archives and error records: the service's group shares them
             sharedWithGroup(Path.of(paths.apply("courier.drop-dir")));
@@ -393,6 +404,12 @@ public final class CourierMain {
             context.getRegistry().bind("store", store);
             Dumps dumps = dumps(pc, store);
             context.getRegistry().bind("dumps", dumps);
+            // one live instance per node id, held in the store: the leases are held by node, so two of one name would work as one
+            Nodes nodes = new Nodes(store, nodeId(pc), number(pc, "courier.lease-time", "20") * 1000, System::currentTimeMillis);
+            nodes.register();
+            dumps.registeredAs(nodes);
+            // a service of the context: the node id is let go whenever the context stops gracefully
+            context.addService(nodes, true, true);
             Cluster cluster = cluster(pc, context, dataDir);
             context.getRegistry().bind("cluster", cluster);
             int sealed = dumps.sealAll();
@@ -412,6 +429,7 @@ public final class CourierMain {
         }
         context.getRegistry().bind("platform", new Platform());
         context.getRegistry().bind("faults", new Faults());
+        context.getRegistry().bind("retryLog", new com.odooupgradecourier.failure.RetryLog());
         context.getRegistry().bind("downloads", new Downloads(dataDir, pc.resolveProperty("upgrade.api-url").orElseThrow(),
                 list(pc.resolveProperty("upgrade.download-hosts").orElse(""))));
         context.getRegistry().bind("delivery", new Delivery(output, context.getRegistry().lookupByNameAndType("dumps", Dumps.class)));
@@ -460,12 +478,20 @@ public final class CourierMain {
         context.getRegistry().bind("metrics", metrics);
         // the one meter registry: Camel's metrics and the courier's, all served by /observe/metrics
         context.getRegistry().bind("metricsRegistry", metrics.registry());
-        HttpAccess access = new HttpAccess(pc.resolveProperty("courier.http-host").orElse("127.0.0.1"),
-                pc.resolveProperty("courier.http-token").orElse(""));
+        String httpHost = pc.resolveProperty("courier.http-host").orElse("127.0.0.1").trim();
+        HttpAccess access = new HttpAccess(httpHost, pc.resolveProperty("courier.http-token").orElse(""),
+                list(pc.resolveProperty("courier.http-host-names").orElse("")));
+        if (!access.loopback()) {
+            LOG.warn("The status page (/), /requests, /cluster, /observe/health and /observe/metrics listen on {}:{} (courier.http-host), "
+                    + "open to whoever can reach that address: they show dump names, request ids, steps and errors (never a key). {}",
+                    httpHost, pc.resolveProperty("courier.http-port").orElse("8080"), access.tokenSet()
+                            ? "Actions (retry) need courier.http-token."
+                            : "Actions (retry) are off until courier.http-token is set.");
+        }
         context.getRegistry().bind("httpAccess", access);
         context.getRegistry().bind("statusView", new StatusView(context.getRegistry().lookupByNameAndType("store", DataSource.class),
                 progress, access, context.getRegistry().lookupByNameAndType("cluster", Cluster.class), dataDir.resolve("logs").toAbsolutePath(),
-                context.getRegistry().lookupByNameAndType("dumps", Dumps.class)));
+                context.getRegistry().lookupByNameAndType("dumps", Dumps.class)).dropFolder(Path.of(paths.apply("courier.drop-dir"))));
         Map<String, String> defaults = new java.util.LinkedHashMap<>();
         for (String key : List.of("contract", "email", "target", "aim", "timezone")) {
             defaults.put(key, pc.resolveProperty("upgrade." + key).orElse(""));
@@ -477,6 +503,7 @@ public final class CourierMain {
         context.getRegistry().bind("storeCheck", new Checks.StoreCheck(context.getRegistry().lookupByNameAndType("store", DataSource.class),
                 pc.resolveProperty("courier.store.url").filter(u -> !u.isBlank()).isPresent() ? null : dataDir.resolve("courier.db")));
         context.getRegistry().bind("dropFolderCheck", new Checks.DropFolderCheck(Path.of(paths.apply("courier.drop-dir"))));
+        context.getRegistry().bind("outputCheck", new Checks.OutputCheck(Delivery.localFolder(output), Secrets.maskUri(output)));
         context.getRegistry().bind("errorRecords", new ErrorRecords());
         context.getRegistry().bind("health", new com.odooupgradecourier.service.Health());
     }
@@ -530,11 +557,8 @@ public final class CourierMain {
      * the service does not start.
      */
     private static Restorer restorer(PropertiesComponent pc, Path dataDir, Dumps dumps) {
-        java.util.function.Function<String, String> p = k -> pc.resolveProperty("courier.restore." + k).orElse("").trim();
-        Restorer r = new Restorer(p.apply("url"), p.apply("user"), pc.resolveProperty("courier.restore.password").orElse(""),
-                p.apply("filestore-dir").isEmpty() ? null : Path.of(p.apply("filestore-dir")).toAbsolutePath(), p.apply("name"),
-                p.apply("jobs").isEmpty() ? 1 : Integer.parseInt(p.apply("jobs")),
-                p.apply("bin-dir").isEmpty() ? null : Path.of(p.apply("bin-dir")), dataDir.resolve("downloads").toAbsolutePath(), dumps);
+        Restorer r = new Restorer(RestoreSettings.from(com.odooupgradecourier.support.Settings.of(k -> pc.resolveProperty(k).orElse(null))),
+                dataDir.resolve("downloads").toAbsolutePath(), dumps);
         if (r.configured()) {
             String version;
             try {
@@ -579,13 +603,9 @@ public final class CourierMain {
         context.addService(service, true, true);
         Path root = Path.of(service.getRoot());
         Files.createDirectories(root);
-        // one live instance per node id: the store's leases are held by node id, so two of one name would work as one
-        Cluster cluster = new Cluster(node, shared, root.resolve("node-" + node.replaceAll("[^A-Za-z0-9._-]", "_") + ".lock"));
-        context.addService(cluster, true, true);
+        Cluster cluster = new Cluster(node, shared);
         context.getRegistry().bind("clusterService", service);
-        if (shared) {
-            context.getRegistry().bind("lockFolderCheck", new com.odooupgradecourier.service.Checks.LockFolderCheck(root));
-        }
+        context.getRegistry().bind("lockFolderCheck", new com.odooupgradecourier.service.Checks.LockFolderCheck(root));
         return cluster;
     }
 

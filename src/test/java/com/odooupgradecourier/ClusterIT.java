@@ -173,6 +173,44 @@ class ClusterIT {
         }
     }
 
+    /**
+     * One live instance per node id is held in the store, where it cannot vanish with a folder: with the lock folder
+     * deleted and made again, a second instance with a running one's id is still refused, and the running one goes on.
+     */
+    @Test
+    void aNodeIdIsHeldInTheStoreSoALockFolderMadeAgainLetsNoTwinIn() throws Exception {
+        String url = TestPostgres.freshUrl();
+        try (CourierHarness h = new CourierHarness(tmp.resolve("twins-again"))) {
+            Map<String, String> env = env(h, url, CourierHarness.freePort());
+            env.put("COURIER_CLUSTER_NODE_ID", "twin");
+            Path log = tmp.resolve("first.log");
+            try (CourierProcess first = CourierProcess.start(log, List.of(), env)) {
+                int port = Integer.parseInt(env.get("COURIER_HTTP_PORT"));
+                await().atMost(Duration.ofSeconds(60)).until(() -> cluster(port) != null && cluster(port).get("leader").asBoolean());
+                Path lock = tmp.resolve("lock");
+                try (var walk = Files.walk(lock)) {
+                    for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.delete(p);
+                    }
+                }
+                Files.createDirectories(lock);
+                Map<String, String> twin = new HashMap<>(env);
+                twin.put("COURIER_HTTP_PORT", String.valueOf(CourierHarness.freePort()));
+                Process p = CourierProcess.start(tmp.resolve("twin-again.log"), List.of(), twin).process();
+                assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+                assertThat(p.exitValue()).isNotZero();
+                assertThat(Files.readString(tmp.resolve("twin-again.log"))).contains("another instance with the node id twin is running");
+                // the first goes on: nothing of its work was taken up "again" by the twin
+                byte[] original = drop(h, "after-twin.dump", 2 * 1024 * 1024);
+                Path delivered = h.out.resolve(TestDumps.delivered("after-twin.dump"));
+                await().atMost(Duration.ofSeconds(90)).until(() -> Files.exists(delivered));
+                assertThat(HttpsFlowTest.unzip(delivered).get("dump.sql")).isEqualTo(original);
+                assertThat(Files.readString(log)).doesNotContain("lost its hold").doesNotContain("no longer holds it");
+                assertThat(h.simulator.calls("create")).isEqualTo(1);
+            }
+        }
+    }
+
     @Test
     void aLockFolderWithTheSqliteStoreIsRefusedInOneLine() throws Exception {
         try (CourierHarness h = new CourierHarness(tmp.resolve("sqlite"))) {

@@ -317,6 +317,67 @@ class JarIT {
         }
     }
 
+    /**
+     * The HTTP side answers only to requests that name it (a DNS-rebinding page names its own host and is refused), takes
+     * actions only from its own origin (scheme, host and port), lists every health check, and says at start when it is
+     * open to the network.
+     */
+    @Test
+    void theHttpSideAnswersOnlyToItsOwnNamesAndOriginAndSaysWhenItIsOpenToTheNetwork() throws Exception {
+        try (CourierHarness h = new CourierHarness(tmp.resolve("http"))) {
+            Map<String, String> env = new java.util.HashMap<>(CourierProcess.env(h));
+            Path log = tmp.resolve("http.log");
+            String port = h.httpPort();
+            try (CourierProcess courier = CourierProcess.start(log, List.of(), env)) {
+                await().atMost(Duration.ofSeconds(60)).until(() -> Files.readString(log).contains("Odoo Upgrade Courier ready"));
+                assertThat(raw("GET", "/requests", "rebind.attacker.example:" + port, null, port)).startsWith("HTTP/1.1 403")
+                        .contains("does not answer to the host name rebind.attacker.example");
+                assertThat(raw("GET", "/", "rebind.attacker.example", null, port)).startsWith("HTTP/1.1 403");
+                assertThat(raw("GET", "/requests", "127.0.0.1:" + port, null, port)).startsWith("HTTP/1.1 200");
+                assertThat(raw("GET", "/requests", "localhost:" + port, null, port)).startsWith("HTTP/1.1 200");
+                // actions only from this server's own page: another port of the same host is another site
+                assertThat(raw("POST", "/requests/nothing/retry", "localhost:" + port, "http://localhost:3000", port))
+                        .startsWith("HTTP/1.1 403").contains("another site");
+                assertThat(raw("POST", "/requests/nothing/retry", "localhost:" + port, "http://localhost:" + port, port))
+                        .as("its own origin: on to the retry itself, which finds no such dump").startsWith("HTTP/1.1 404");
+                String health = raw("GET", "/observe/health", "127.0.0.1:" + port, null, port);
+                assertThat(health).startsWith("HTTP/1.1 200").contains("\"store\"", "\"drop-folder\"", "\"output\"",
+                        "\"cluster-lock-folder\"", "\"UP\"");
+                courier.terminate();
+            }
+            assertThat(Files.readString(log)).doesNotContain("listen on").doesNotContain("open to whoever");
+
+            env.put("COURIER_HTTP_HOST", "0.0.0.0");
+            Path open = tmp.resolve("open.log");
+            try (CourierProcess courier = CourierProcess.start(open, List.of(), env)) {
+                await().atMost(Duration.ofSeconds(60)).until(() -> Files.readString(open).contains("Odoo Upgrade Courier ready"));
+                courier.terminate();
+            }
+            assertThat(Files.readString(open)).containsOnlyOnce("open to whoever can reach that address")
+                    .contains("listen on 0.0.0.0:" + port, "/observe/metrics", "Actions (retry) are off until courier.http-token is set");
+        }
+    }
+
+    @Test
+    void retryWithoutADumpPrintsHowToUseIt() throws Exception {
+        Process p = start(List.of("--retry"), Map.of());
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isEqualTo(2);
+        assertThat(Files.readString(tmp.resolve("out.log"))).contains("--retry needs the dump to take up again", "Usage:")
+                .doesNotContain("Odoo Upgrade Courier ready");
+    }
+
+    /** One HTTP/1.1 request over a plain socket (the JDK's client will not send another Host), the whole answer. */
+    static String raw(String method, String path, String host, String origin, String port) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", Integer.parseInt(port))) {
+            socket.setSoTimeout(30_000);
+            String request = method + " " + path + " HTTP/1.1\r\nHost: " + host + "\r\n" + (origin == null ? "" : "Origin: " + origin + "\r\n")
+                    + (method.equals("POST") ? "Content-Length: 0\r\n" : "") + "Connection: close\r\n\r\n";
+            socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
     private Map<String, String> dirs() throws Exception {
         Files.createDirectories(tmp.resolve("drop"));
         return Map.of("COURIER_HTTP_PORT", String.valueOf(CourierHarness.freePort()), "COURIER_DROP_DIR", tmp.resolve("drop").toString(), "COURIER_OUTPUT_URI", "file:" + tmp.resolve("out"),

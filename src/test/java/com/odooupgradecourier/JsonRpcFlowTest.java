@@ -55,6 +55,24 @@ class JsonRpcFlowTest extends CourierTestSupport {
         assertThat(get(courier.http() + "/")).contains("/log\">log</a>");
     }
 
+    /**
+     * One bad backend of three behind a round-robin balancer: every third call is answered 503. A failed call is asked
+     * again by itself, so a finished rsync is never run again and the dump gets through.
+     */
+    @Test
+    void everyThirdCallAnswered503IsAskedAgainAloneAndTheDumpGetsThrough() throws Exception {
+        courier = CourierHarness.jsonrpc(tmp).start();
+        courier.rpc.unavailableEvery(3);
+        Path dump = TestDumps.customFormat(tmp.resolve("staging/balanced.dump"), 512 * 1024);
+        byte[] original = Files.readAllBytes(dump);
+        courier.dropFile(dump);
+        Path delivered = courier.out.resolve("upgraded_balanced.dump.zip");
+        await().atMost(Duration.ofSeconds(90)).until(() -> Files.exists(delivered));
+        assertThat(HttpsFlowTest.unzip(delivered).get("upgraded.dump")).isEqualTo(original);
+        assertThat(courier.rpc.sshServer().rsyncRuns()).as("one upload and one download, each run once").isEqualTo(2);
+        assertThat(courier.rpc.requestCount()).as("one request").isEqualTo(1);
+    }
+
     @Test
     void anUpgradeThatMayNotRestoreHereIsDeliveredSaidSoAndNotRestored() throws Exception {
         courier = CourierHarness.jsonrpc(tmp).start();
@@ -163,6 +181,7 @@ class JsonRpcFlowTest extends CourierTestSupport {
         courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/mitm.sql"), 10));
         JsonNode record = awaitRecord("mitm.sql");
         assertThat(record.toString()).contains("Host key verification failed", "someone may be between the two");
+        assertThat(record.get("what_to_do").asText()).contains("host key is not the one trusted");
         assertThat(courier.rpc.calls("transfer/start")).as("not tried again").isEqualTo(1);
         assertThat(courier.rpc.sshServer().bytesReceived()).isZero();
     }

@@ -248,6 +248,9 @@ class QueueTest extends CourierTestSupport {
         JsonNode r = awaitRecord("spoofed.dump");
         assertThat(r.get("step").asText()).isEqualTo("upload");
         assertThat(r.get("error").asText()).contains("host key").contains(knownHosts.toString());
+        // one classification feeds both "may it pass" and the advice: a host key is named as such
+        assertThat(r.get("what_to_do").asText()).contains("host key is not the one trusted", "Odoo support")
+                .doesNotContain("could not be read or written");
         assertThat(courier.simulator.sftpServer().bytesWritten()).as("nothing sent to it").isZero();
     }
 

@@ -76,6 +76,10 @@ class RestoreTest {
         assertThat(tmp.resolve("filestore/" + db + "/ab/abcdef")).hasContent("an attachment");
         assertThat(courier.out.resolve("upgraded_acme" + run + ".zip")).exists();
         assertThat(courier.data.resolve("downloads")).isEmptyDirectory();
+        // where the database and its filestore are, on the page and in the store
+        assertThat(get("/").body()).contains("restored to the database " + db + ", filestore " + tmp.resolve("filestore/" + db));
+        assertThat(courier.store().queryForObject("select filestore_path from dumps", String.class))
+                .isEqualTo(tmp.resolve("filestore/" + db).toString());
 
         // the partner works in the first database; the same dump name upgraded again never touches it
         update(db, "insert into partner (id, name) values (999, 'written by the partner')");
@@ -174,8 +178,108 @@ class RestoreTest {
     @Test
     void restoreConfiguredWithoutItsProgramsRefusesToStartInOneLine() throws Exception {
         Path empty = Files.createDirectories(tmp.resolve("no-tools"));
-        assertThatThrownBy(() -> restoring().with("courier.restore.bin-dir", empty.toString()).start())
-                .hasMessageContaining("PostgreSQL's client programs [createdb, dropdb, psql, pg_restore] are not in courier.restore.bin-dir");
+        // the harness is made outside: a missing server would be a failed assumption, never the exception checked here
+        CourierHarness withoutTools = restoring().with("courier.restore.bin-dir", empty.toString());
+        assertThatThrownBy(withoutTools::start)
+                .hasMessageContaining("PostgreSQL's client programs [psql, pg_restore] are not in courier.restore.bin-dir");
+    }
+
+    /**
+     * The PostgreSQL server goes away while a restore runs (a proxy in front of it drops every connection), and comes back:
+     * a fault that may pass. The restore waits, the database it had made is dropped once the server answers again, and the
+     * restore goes into the same name: nothing half is left, no _2.
+     */
+    @Test
+    void aServerThatGoesAwayDuringARestoreIsWaitedForAndTheRestoreGoesIntoTheSameName() throws Exception {
+        URI pg = URI.create(TestPostgres.url().substring("jdbc:".length()));
+        try (TcpProxy proxy = new TcpProxy(pg.getHost(), pg.getPort() < 0 ? 5432 : pg.getPort())) {
+            restoring().with("courier.restore.url", "jdbc:postgresql://127.0.0.1:" + proxy.port() + pg.getPath()).start();
+            String sql = "CREATE TABLE public.partner (id int);\nINSERT INTO public.partner SELECT generate_series(1, 10);\n"
+                    + "SELECT pg_sleep(5);\nCREATE TABLE public.after_the_pause (x int);\n";
+            courier.dropFile(odooZip(tmp.resolve("staging/gone" + run + ".zip"), write(tmp.resolve("gone.sql"), sql), Map.of("ab/c", "c")));
+            String db = "gone" + run + "_17_0";
+            databases.add(db);
+            databases.add(db + "_2");
+            await().atMost(Duration.ofSeconds(60)).until(() -> databaseExists(db));
+            proxy.cut();
+            await().atMost(Duration.ofSeconds(30)).until(() -> get("/requests").body().contains("waiting: "));
+            assertThat(courier.store().queryForObject("select step from dumps", String.class)).isEqualTo("restoring");
+            proxy.restore();
+            awaitStep("gone" + run + ".zip", "delivered", 1);
+            assertThat(courier.store().queryForObject("select restored_to from dumps", String.class)).isEqualTo(db);
+            assertThat(databaseExists(db + "_2")).as("the same name, no second database").isFalse();
+            assertThat(query(db, "select count(*) from partner")).isEqualTo("10");
+            assertThat(query(db, "select count(*) from pg_tables where tablename = 'after_the_pause'")).isEqualTo("1");
+            assertThat(courier.store().queryForObject("select restore_role from dumps", String.class)).as("its role dropped").isNull();
+        }
+    }
+
+    /**
+     * A program that hangs is ended at courier.restore.timeout and its database dropped; meanwhile another dump's restore
+     * runs beside it (courier.restore.parallel) and is done.
+     */
+    @Test
+    void aHungProgramIsEndedAtTheTimeLimitWhileAnotherRestoreGoesOnBesideIt() throws Exception {
+        Path bin = Files.createDirectories(tmp.resolve("bin"));
+        String marker = "hung-psql-" + run;
+        Path psql = write(bin.resolve("psql"), "#!/bin/sh\n# " + marker + "\nif [ \"$1\" = \"--version\" ]; then echo 'psql (PostgreSQL) 15.18'; exit 0; fi\n"
+                + "exec sleep 600\n");
+        Files.setPosixFilePermissions(psql, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.createSymbolicLink(bin.resolve("pg_restore"), Tools.which("pg_restore"));
+        restoring().with("courier.restore.bin-dir", bin.toString()).with("courier.restore.timeout", "6")
+                .with("courier.restore.parallel", "2").start();
+        courier.dropFile(odooZip(tmp.resolve("staging/hung" + run + ".zip"), sourceDump(4, false), Map.of()));
+        String hung = "hung" + run + "_17_0";
+        databases.add(hung);
+        await().atMost(Duration.ofSeconds(60)).until(() -> databaseExists(hung));
+        Path dump = Files.createDirectories(tmp.resolve("staging2")).resolve("beside" + run + ".dump");
+        Files.copy(sourceDump(7, true), dump);
+        courier.dropFile(dump);
+        String beside = "beside" + run + "_17_0";
+        databases.add(beside);
+        awaitStep("beside" + run + ".dump", "delivered", 1);
+        assertThat(courier.store().queryForObject("select step from dumps where file_name = ?", String.class, "hung" + run + ".zip"))
+                .as("restored beside the hung one, while it still ran").isEqualTo("restoring");
+        awaitStep("hung" + run + ".zip", "restore-failed", 1);
+        assertThat(courier.store().queryForObject("select last_error from dumps where file_name = ?", String.class, "hung" + run + ".zip"))
+                .contains("psql ran longer than courier.restore.timeout (6 s) and was stopped");
+        assertThat(databaseExists(hung)).as("its database dropped").isFalse();
+        assertThat(query(beside, "select count(*) from partner")).isEqualTo("7");
+        assertThat(ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains("sleep 600")
+                && p.parent().flatMap(pp -> pp.info().commandLine()).orElse("").contains(marker))).as("the program was ended").isEmpty();
+    }
+
+    /** Odoo's current protocol delivers the platform's dump_name (here a custom-format file, and plain SQL) in a zip: restored. */
+    @Test
+    void theCurrentProtocolsArchivesAreRestoredWhateverTheDumpsFormat() throws Exception {
+        courier = CourierHarness.jsonrpc(tmp.resolve("courier")).with("courier.restore.url", TestPostgres.url())
+                .with("courier.restore.user", TestPostgres.user()).with("courier.restore.password", TestPostgres.password())
+                .with("courier.restore.filestore-dir", tmp.resolve("filestore").toString()).start();
+        Path staging = Files.createDirectories(tmp.resolve("staging"));
+        Files.copy(sourceDump(6, true), staging.resolve("rpccustom" + run + ".dump"));
+        Files.copy(sourceDump(8, false), staging.resolve("rpcplain" + run + ".sql"));
+        courier.dropFile(staging.resolve("rpccustom" + run + ".dump"));
+        courier.dropFile(staging.resolve("rpcplain" + run + ".sql"));
+        databases.add("rpccustom" + run + "_17_0");
+        databases.add("rpcplain" + run + "_17_0");
+        awaitStep("rpccustom" + run + ".dump", "delivered", 1);
+        awaitStep("rpcplain" + run + ".sql", "delivered", 1);
+        assertThat(query("rpccustom" + run + "_17_0", "select count(*) from partner")).isEqualTo("6");
+        assertThat(query("rpcplain" + run + "_17_0", "select count(*) from partner")).isEqualTo("8");
+    }
+
+    /** A server older than the PostgreSQL the platform names for the upgraded database is not restored to. */
+    @Test
+    void aServerOlderThanThePlatformsPostgresqlIsRefusedSayingSo() throws Exception {
+        courier = new CourierHarness(tmp.resolve("courier"), CourierHarness.fastSimulator().postgresql("99"))
+                .with("courier.restore.url", TestPostgres.url()).with("courier.restore.user", TestPostgres.user())
+                .with("courier.restore.password", TestPostgres.password()).start();
+        courier.dropFile(odooZip(tmp.resolve("staging/newer" + run + ".zip"), sourceDump(2, false), Map.of()));
+        databases.add("newer" + run + "_17_0");
+        awaitStep("newer" + run + ".zip", "restore-failed", 1);
+        assertThat(courier.store().queryForObject("select last_error from dumps", String.class))
+                .contains("older than 99, the version of the upgraded database").contains("restore it on PostgreSQL 99 or newer");
+        assertThat(databaseExists("newer" + run + "_17_0")).isFalse();
     }
 
     // ------------------------------------------------------------------ helpers

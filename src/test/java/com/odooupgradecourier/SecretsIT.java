@@ -51,6 +51,16 @@ class SecretsIT {
             List<String> keys = h.simulator.keys();
             assertThat(keys).hasSize(3);
             assertThat(Files.readString(log)).contains("uploading", "over SFTP", "DELIVERED", "FAILED", "WARN");
+            // one line of the courier's own per retry, not Camel's with the exchange
+            assertThat(Files.readString(log)).contains("again (retry 1 of 6) after: ").doesNotContain("Failed delivery for");
+            // a delivered request's key is gone from the store's files too (secure_delete, the write-ahead log emptied); the
+            // failed one keeps its key, for a retry
+            for (Path store : List.of(h.data.resolve("courier.db"), h.data.resolve("courier.db-wal"))) {
+                String bytes = Files.exists(store) ? Files.readString(store, StandardCharsets.ISO_8859_1) : "";
+                for (String delivered : keys.subList(0, 2)) {
+                    assertThat(bytes).as("%s still holds a delivered request's key", store).doesNotContain(delivered);
+                }
+            }
             for (Path file : filesForPeople(h, log)) {
                 String text = Files.readString(file, StandardCharsets.ISO_8859_1);
                 for (String key : keys) {
@@ -61,6 +71,35 @@ class SecretsIT {
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(h.data))).isEqualTo("rwx------");
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(h.data.resolve("courier.db"))))
                     .isEqualTo("rw-------");
+        }
+    }
+
+    /**
+     * With courier.store.secret set, a dump that failed after its request was created keeps its key sealed in the store;
+     * {@code --retry} from the command line reads it with the same secret, and the dump is delivered with that request.
+     */
+    @Test
+    void retryFromTheCommandLineOpensASealedKeyWithTheSecret() throws Exception {
+        try (CourierHarness h = new CourierHarness(tmp)) {
+            Path log = tmp.resolve("sealed.log");
+            Map<String, String> env = new HashMap<>(CourierProcess.env(h));
+            env.put("COURIER_STORE_SECRET", "a secret of the test, long enough");
+            try (CourierProcess courier = CourierProcess.start(log, List.of(), env)) {
+                h.simulator.inject("process", 1, 200, "application/json",
+                        "{\"failures\": [{\"reason\": \"DATABASE:BUSY\", \"message\": \"try later\"}]}");
+                h.dropFile(TestDumps.plainSql(tmp.resolve("staging/sealed.sql"), 5));
+                await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(h.failed.resolve("sealed.sql.error.json")));
+                courier.terminate();
+            }
+            Process retry = CourierProcess.start(tmp.resolve("retry.log"), List.of("--retry", "sealed.sql"), env).process();
+            assertThat(retry.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(Files.readString(tmp.resolve("retry.log"))).contains("taken up again at step uploaded").doesNotContain("set courier.store.secret");
+            assertThat(retry.exitValue()).isZero();
+            try (CourierProcess courier = CourierProcess.start(log, List.of(), env)) {
+                await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(h.out.resolve("upgraded_sealed.sql.zip")));
+                courier.terminate();
+            }
+            assertThat(h.simulator.calls("create")).as("the request it had").isEqualTo(1);
         }
     }
 

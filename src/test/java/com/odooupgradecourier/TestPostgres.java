@@ -37,7 +37,7 @@ public final class TestPostgres {
     public static String freshUrl() throws Exception {
         String url = url();
         try (Connection c = DriverManager.getConnection(url, user(), password()); Statement s = c.createStatement()) {
-            s.execute("DROP TABLE IF EXISTS dumps, dump_events, upload_pieces, schema_version, camel_messageprocessed");
+            s.execute("DROP TABLE IF EXISTS dumps, dump_events, upload_pieces, schema_version, camel_messageprocessed, nodes");
         }
         return url;
     }

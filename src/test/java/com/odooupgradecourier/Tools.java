@@ -29,6 +29,17 @@ public final class Tools {
         }
     }
 
+    /** Where a program is on the PATH (the test fails in CI, and is skipped elsewhere, when it is not). */
+    public static Path which(String program) {
+        require(program);
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            if (Files.isExecutable(Path.of(dir, program))) {
+                return Path.of(dir, program);
+            }
+        }
+        throw new IllegalStateException(program);
+    }
+
     public static void require(String program) {
         boolean found = false;
         for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {

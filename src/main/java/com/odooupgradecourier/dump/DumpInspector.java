@@ -11,7 +11,10 @@ import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
+import com.odooupgradecourier.support.FileChangedException;
+import com.odooupgradecourier.support.FileStamp;
 import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
 
 /**
  * Looks at a dropped file before anything is sent: is it a database dump the platform takes, how big
@@ -45,15 +48,74 @@ public class DumpInspector {
             throw new BadDumpException("permission denied: the service's user cannot read " + exchange.getProperty("fileName")
                     + " — make it readable by the service's group (courier), e.g. chmod g+r, and drop it again.");
         }
-        long size = Files.size(file);
-        if (size == 0) {
+        if (Files.size(file) == 0) {
             throw new BadDumpException("empty file: it holds 0 bytes. Drop a complete database dump: " + ACCEPTED + ".");
         }
+        FileStamp before = FileStamp.of(file);
+        FileStamp settled = hashes.settledAs(before.fileKey());
+        if (settled != null && settled.contentMayDiffer(before)) {
+            // written to after it was taken as complete: a copy that paused longer than the settle time
+            throw changed(settled.text(), before);
+        }
         exchange.setProperty("dumpFormat", format(file));
-        exchange.setProperty("dumpSize", size);
+        exchange.setProperty("dumpSize", before.size());
         // computed while the file settled in the drop folder when it is still that file; read now otherwise
-        exchange.setProperty("dumpSha256", hashes.sha256Of(file));
+        String sha256 = hashes.sha256Of(file);
+        FileStamp after = FileStamp.of(file);
+        if (!after.equals(before)) {
+            throw changed(before.text(), after);
+        }
+        exchange.setProperty("dumpSha256", sha256);
+        // the file as it was hashed: checked again before its bytes go anywhere (checkUnchanged)
+        exchange.setProperty("fileStamp", after.text());
         exchange.setProperty("platformFilename", platformName(exchange.getProperty("fileName", String.class)));
+    }
+
+    /**
+     * The dump is still exactly the file that was hashed when it was taken (same file, size, modification and change
+     * time): before it is uploaded, after, and before its upgrade is delivered. A dump admitted before stamps were kept
+     * has none, and is not checked.
+     *
+     * @throws FileChangedException it changed: the bytes sent may not be the bytes hashed
+     */
+    public void checkUnchanged(@ExchangeProperty("dumpPath") String dumpPath, @ExchangeProperty("fileStamp") String stamp)
+            throws IOException {
+        if (dumpPath == null || stamp == null || stamp.isBlank()) {
+            return;
+        }
+        FileStamp now = FileStamp.of(Path.of(dumpPath));
+        if (!now.text().equals(stamp)) {
+            throw changed(stamp, now);
+        }
+    }
+
+    /** Why a dropped file whose name holds a backslash is not taken, and what to do. */
+    public BadDumpException nameRefused(@ExchangeProperty("fileName") String name) {
+        return new BadDumpException("the name holds a backslash (\\), which file transfers read as a folder separator: it is not "
+                + "taken. Rename it without one (e.g. " + name.replace('\\', '_') + ") and drop it again.");
+    }
+
+    /** The sha256 of a file, read now. */
+    public static String sha256(Path file) throws IOException {
+        return SettleHashes.sha256(file);
+    }
+
+    /**
+     * The bytes an HTTPS upload sent hash to the dump's sha256 ({@code sentSha256}, computed while they were sent).
+     *
+     * @throws FileChangedException they do not: the file changed while it was sent
+     */
+    public void checkSent(@ExchangeProperty("dumpSha256") String sha256, @ExchangeProperty("sentSha256") String sent)
+            throws FileChangedException {
+        if (sent != null && sha256 != null && !sent.equals(sha256)) {
+            throw new FileChangedException("the file changed while it was being taken — copy it again (the bytes sent hash to "
+                    + sent + ", not to the sha256 " + sha256 + " it had when it was taken)");
+        }
+    }
+
+    private static FileChangedException changed(String was, FileStamp now) {
+        return new FileChangedException("the file changed while it was being taken — copy it again (when it was taken: "
+                + FileStamp.describe(was) + "; now: " + now.describe() + ")");
     }
 
     static String format(Path file) throws IOException, BadDumpException {

@@ -1,18 +1,18 @@
 package com.odooupgradecourier.dump;
 
+import com.odooupgradecourier.support.FileStamp;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
+
 import org.apache.camel.Exchange;
 import org.apache.camel.component.file.GenericFile;
 import org.apache.camel.component.file.GenericFileOperations;
@@ -34,21 +34,9 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
     /** Files hashed but not admitted (a file removed from the drop folder before it was taken) are forgotten past this. */
     private static final int KEPT = 1000;
 
-    /**
-     * What says a file is still the one read: its inode, size, modification time, and its change time (which a
-     * writer cannot set back, as it can the modification time with {@code touch -r}).
-     */
-    private record Seen(Object fileKey, long size, FileTime modified, Object changed, boolean plain) {
-        /** The file itself, not what a link points to (a link is refused when admitted, and never read here). */
-        static Seen of(Path file) throws IOException {
-            Map<String, Object> a = Files.readAttributes(file, "unix:ino,dev,size,lastModifiedTime,ctime,isRegularFile",
-                    LinkOption.NOFOLLOW_LINKS);
-            return new Seen(a.get("dev") + ":" + a.get("ino"), (Long) a.get("size"), (FileTime) a.get("lastModifiedTime"),
-                    a.get("ctime"), (Boolean) a.get("isRegularFile"));
-        }
-    }
-
-    private final Map<Seen, String> hashes = new LinkedHashMap<>();
+    private final Map<FileStamp, String> hashes = new LinkedHashMap<>();
+    /** How each file looked when it was taken as settled, by device and inode (a move in the same file system keeps them). */
+    private final Map<String, FileStamp> settled = new LinkedHashMap<>();
 
     public SettleHashes(long settleMillis, long checkIntervalMillis, long timeoutMillis) {
         setMinAge(settleMillis);
@@ -63,15 +51,16 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
             throws Exception {
         Path path = file.getFile().toPath();
         long start = System.currentTimeMillis();
-        Seen before = null;
+        FileStamp before = null;
         while (true) {
-            Seen now;
+            FileStamp now;
             try {
-                now = Seen.of(path);
+                now = FileStamp.of(path);
             } catch (NoSuchFileException gone) {
                 return false;
             }
             if (now.size() >= getMinLength() && now.modified().toMillis() <= System.currentTimeMillis() - getMinAge()) {
+                remember(now);
                 return true;
             }
             if (now.equals(before) && now.plain() && !known(now)) {
@@ -91,11 +80,11 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
         }
     }
 
-    private synchronized boolean known(Seen seen) {
+    private synchronized boolean known(FileStamp seen) {
         return hashes.containsKey(seen);
     }
 
-    private void hash(Path path, Seen seen) throws IOException {
+    private void hash(Path path, FileStamp seen) throws IOException {
         String hex;
         try {
             reads.incrementAndGet();
@@ -105,7 +94,7 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
             LOG.debug("{} not hashed while settling: {}", path, unreadable.toString());
             return;
         }
-        if (seen.equals(Seen.of(path))) {
+        if (seen.equals(FileStamp.of(path))) {
             synchronized (this) {
                 hashes.put(seen, hex);
                 while (hashes.size() > KEPT) {
@@ -120,7 +109,7 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
      * then, otherwise read now.
      */
     public String sha256Of(Path file) throws IOException {
-        Seen seen = Seen.of(file);
+        FileStamp seen = FileStamp.of(file);
         String hex;
         synchronized (this) {
             hex = hashes.remove(seen);
@@ -130,6 +119,21 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
         }
         reads.incrementAndGet();
         return sha256(file);
+    }
+
+    private synchronized void remember(FileStamp taken) {
+        settled.put(taken.fileKey(), taken);
+        while (settled.size() > KEPT) {
+            settled.remove(settled.keySet().iterator().next());
+        }
+    }
+
+    /**
+     * How a file (by device and inode) looked when it was taken as settled, forgotten once asked; null when it was not
+     * seen here (it came from another file system, or before a restart).
+     */
+    public synchronized FileStamp settledAs(String fileKey) {
+        return settled.remove(fileKey);
     }
 
     /** How many times this lock read a whole file (while settling, or when asked for a hash it did not keep). */

@@ -61,8 +61,9 @@ public class JsonRpc {
         }
     }
 
+    /** A loopback address as written (never a name that merely begins like one: 127.attacker.example is a name), or localhost. */
     private static boolean loopback(String host) {
-        return host != null && (host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]") || host.equals("::1"));
+        return com.odooupgradecourier.support.Hosts.isLoopback(host);
     }
 
     /** The parameters of {@code create}: the dump's settings, its environment variables, the request's own public key. */

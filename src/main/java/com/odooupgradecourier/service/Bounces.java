@@ -2,7 +2,7 @@ package com.odooupgradecourier.service;
 
 import com.odooupgradecourier.store.Dumps;
 import com.odooupgradecourier.support.Custody;
-import com.odooupgradecourier.support.ErrorRecords;
+import com.odooupgradecourier.failure.ErrorRecords;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.util.List;

@@ -103,4 +103,37 @@ public final class Checks {
             }
         }
     }
+
+    /**
+     * The output: a local folder ({@code file:}) must be a folder the service can write to, or deliveries wait; any other
+     * endpoint is reached only when a delivery is made (its state is that delivery's).
+     */
+    public static final class OutputCheck extends AbstractHealthCheck {
+        private final Path folder;
+        private final String shown;
+
+        /** @param folder the output's local folder, or null for another endpoint ({@code shown}, masked) */
+        public OutputCheck(Path folder, String shown) {
+            super("courier", "output");
+            this.folder = folder;
+            this.shown = shown;
+        }
+
+        @Override
+        public boolean isLiveness() {
+            return false;
+        }
+
+        @Override
+        protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
+            if (folder == null) {
+                builder.detail("endpoint", shown).up();
+            } else if (Files.isDirectory(folder) && Files.isWritable(folder)) {
+                builder.detail("path", folder.toString()).up();
+            } else {
+                builder.message("the output (courier.output-uri) " + folder + (Files.exists(folder) && !Files.isDirectory(folder)
+                        ? " is not a folder" : " is missing or not writable") + ": deliveries wait until it is").down();
+            }
+        }
+    }
 }

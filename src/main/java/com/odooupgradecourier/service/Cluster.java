@@ -27,48 +27,12 @@ public class Cluster extends org.apache.camel.support.service.ServiceSupport {
     private volatile Instant followerSince = Instant.now();
 
     /**
-     * @param node   this instance's name
+     * @param node   this instance's name (one live instance per node id is held in the store: {@code store.Nodes})
      * @param shared whether other instances share the election (courier.cluster.lock-dir is set)
      */
-    private final java.nio.channels.FileChannel nodeLockChannel;
-
-    /**
-     * @param nodeLock a file in the lock folder that this instance holds locked while it runs: a second live instance
-     *                 with the same node id (and so the same leases in the store) is refused
-     * @throws IllegalStateException another live instance has this node id
-     */
-    public Cluster(String node, boolean shared, java.nio.file.Path nodeLock) throws java.io.IOException {
+    public Cluster(String node, boolean shared) {
         this.node = node;
         this.shared = shared;
-        java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(nodeLock, java.nio.file.StandardOpenOption.CREATE,
-                java.nio.file.StandardOpenOption.WRITE);
-        java.nio.channels.FileLock lock;
-        try {
-            lock = ch.tryLock();
-        } catch (java.nio.channels.OverlappingFileLockException e) {
-            lock = null;
-        }
-        if (lock == null) {
-            ch.close();
-            throw new IllegalStateException("another instance with the node id " + node + " is running (" + nodeLock + " is locked): "
-                    + "give each instance its own courier.cluster.node-id (default: the host name and the HTTP port)");
-        }
-        this.nodeLockChannel = ch;
-    }
-
-    /** Lets go of the node id when the service stops (the lock file also goes with the process). */
-    @Override
-    protected void doStop() {
-        close();
-    }
-
-    /** Lets go of the node id. */
-    public void close() {
-        try {
-            nodeLockChannel.close();
-        } catch (java.io.IOException e) {
-            // closed with the process anyway
-        }
     }
 
     /** Follows the leadership of {@link #NAMESPACE} in {@code service}. */

@@ -22,7 +22,8 @@ import org.apache.camel.ExchangeProperty;
  * customers, each with their own contract). Unknown keys are an error, never silently ignored.
  */
 public class DumpSettings {
-    static final List<String> KEYS = List.of("contract", "email", "target", "aim", "timezone", "restore", "restore-name");
+    static final List<String> KEYS = List.of("contract", "email", "target", "aim", "timezone", "restore", "restore-name",
+            "source-database");
     private static final long MAX_BYTES = 64 * 1024;
     private static final java.util.regex.Pattern ENV_KEY = java.util.regex.Pattern.compile("env\\.\\w+");
     private static final java.util.regex.Pattern SETTING_NAME = java.util.regex.Pattern.compile("[a-z][a-z0-9]{0,20}([._-][a-z0-9]{1,20}){0,3}");
@@ -96,6 +97,47 @@ public class DumpSettings {
         }
     }
 
+    /**
+     * The settings of a sidecar file: a byte order mark (Notepad writes one) is not part of the first key; a key given
+     * twice is refused, naming both lines (an environment variable's value is never shown).
+     */
+    static Properties read(Path sidecar) throws IOException, BadDumpException {
+        String text = Files.readString(sidecar, StandardCharsets.UTF_8);
+        if (text.startsWith("\uFEFF")) {
+            text = text.substring(1);
+        }
+        List<String> twice = new java.util.ArrayList<>();
+        Properties p = new Properties() {
+            @Override
+            public synchronized Object put(Object key, Object value) {
+                if (containsKey(key)) {
+                    twice.add((String) key);
+                }
+                return super.put(key, value);
+            }
+        };
+        try (Reader r = new java.io.StringReader(text)) {
+            p.load(r);
+        }
+        if (!twice.isEmpty()) {
+            String key = twice.get(0);
+            List<String> lines = text.lines().toList();
+            List<String> where = new java.util.ArrayList<>();
+            java.util.regex.Pattern line = java.util.regex.Pattern.compile("\\s*" + java.util.regex.Pattern.quote(key) + "\\s*[=:\\s].*|\\s*"
+                    + java.util.regex.Pattern.quote(key) + "\\s*");
+            for (int i = 0; i < lines.size(); i++) {
+                if (line.matcher(lines.get(i)).matches()) {
+                    where.add("line " + (i + 1) + (ENV_KEY.matcher(key).matches() || !SETTING_NAME.matcher(key).matches() ? ""
+                            : " '" + lines.get(i).trim() + "'"));
+                }
+            }
+            throw new BadDumpException((SETTING_NAME.matcher(key).matches() || ENV_KEY.matcher(key).matches() ? key : "a key")
+                    + " is given twice in " + sidecar.getFileName() + " (" + String.join(" and ", where)
+                    + "): give each setting once. Correct the file and drop both again.");
+        }
+        return p;
+    }
+
     /** Sets the exchange properties contract, email, target, aim, timezone, restore, restoreName (and settingsFrom). */
     public void apply(Exchange exchange) throws BadDumpException, IOException {
         defaults.forEach(exchange::setProperty);
@@ -109,10 +151,7 @@ public class DumpSettings {
             throw new BadDumpException(sidecar.getFileName() + " is not read: a dump's settings file must be a plain file (not a link) "
                     + "of at most " + MAX_BYTES / 1024 + " KiB, setting only " + KEYS + ". Correct it and drop both again.");
         }
-        Properties p = new Properties();
-        try (Reader r = Files.newBufferedReader(sidecar, StandardCharsets.UTF_8)) {
-            p.load(r);
-        }
+        Properties p = read(sidecar);
         TreeSet<String> unknown = new TreeSet<>(p.stringPropertyNames());
         unknown.removeAll(KEYS);
         // env.<VAR>=<value>: an environment variable the platform upgrades the dump with (upgrade.api = jsonrpc)
@@ -138,7 +177,8 @@ public class DumpSettings {
                 }
                 env.append(key.substring("env.".length())).append('=').append(value).append('\n');
             } else {
-                exchange.setProperty(key.equals("restore-name") ? "restoreName" : key, p.getProperty(key).trim());
+                exchange.setProperty(key.equals("restore-name") ? "restoreName" : key.equals("source-database") ? "sourceDatabase" : key,
+                        p.getProperty(key).trim());
             }
         }
         if (env.length() > 0) {

@@ -2,7 +2,7 @@ package com.odooupgradecourier.service;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.odooupgradecourier.support.ErrorRecords;
+import com.odooupgradecourier.failure.ErrorRecords;
 import com.odooupgradecourier.support.Secrets;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -30,6 +30,9 @@ public class Notifications {
         Map<String, Object> e = common(exchange, "restored");
         e.put("archive", Secrets.maskUri(outputUri) + " " + exchange.getProperty("deliveredName"));
         e.put("restored_to", exchange.getProperty("restoredTo"));
+        e.put("filestore", exchange.getProperty("filestorePath"));
+        e.put("missing_attachments", exchange.getProperty("missingAttachments"));
+        e.put("neutralized", exchange.getProperty("neutralized"));
         return render(exchange, e);
     }
 

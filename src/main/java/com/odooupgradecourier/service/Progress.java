@@ -45,13 +45,37 @@ public class Progress {
 
     /** The dump as an HTTP body of known length, counted as it is sent. */
     public AbstractHttpEntity uploadEntity(@ExchangeProperty("dumpId") String dumpId, @ExchangeProperty("fileName") String name,
-                                           @ExchangeProperty("dumpPath") String dumpPath) throws IOException {
+                                           @ExchangeProperty("dumpPath") String dumpPath, org.apache.camel.Exchange exchange)
+            throws IOException {
         Path file = Path.of(dumpPath);
         long size = Files.size(file);
+        exchange.removeProperty("sentSha256");
         return new AbstractHttpEntity(ContentType.APPLICATION_OCTET_STREAM, null) {
             @Override
             public InputStream getContent() throws IOException {
-                return track(Files.newInputStream(file), dumpId, name, "uploading", size, 0);
+                // the bytes sent are hashed as they go: sentSha256 once all were read (DumpInspector.checkSent)
+                java.security.MessageDigest sha = sha256();
+                InputStream hashed = new java.security.DigestInputStream(Files.newInputStream(file), sha) {
+                    private boolean ended;
+
+                    @Override
+                    public int read(byte[] b, int off, int len) throws IOException {
+                        int n = super.read(b, off, len);
+                        if (n < 0 && !ended) {
+                            ended = true;
+                            exchange.setProperty("sentSha256", java.util.HexFormat.of().formatHex(sha.digest()));
+                        }
+                        return n;
+                    }
+
+                    @Override
+                    public int read() throws IOException {
+                        byte[] one = new byte[1];
+                        int n = read(one, 0, 1);
+                        return n < 0 ? -1 : one[0] & 0xff;
+                    }
+                };
+                return track(hashed, dumpId, name, "uploading", size, 0);
             }
 
             @Override
@@ -188,6 +212,14 @@ public class Progress {
             m.put("bytes_per_second", rate);
             m.put("time_left", total > 0 && rate > 0 ? clock((long) ((total - done) / rate)) : null);
             return m;
+        }
+    }
+
+    private static java.security.MessageDigest sha256() {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 

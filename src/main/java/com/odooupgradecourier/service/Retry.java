@@ -1,6 +1,8 @@
 package com.odooupgradecourier.service;
 
+import com.odooupgradecourier.dump.DumpInspector;
 import com.odooupgradecourier.store.Dumps;
+import com.odooupgradecourier.support.FileStamp;
 import com.odooupgradecourier.store.Step;
 import com.odooupgradecourier.store.Store;
 import com.odooupgradecourier.support.Custody;
@@ -54,10 +56,22 @@ public class Retry {
         if (KeyCipher.isSealed((String) row.get("request_key")) && !dumps.opensKeys()) {
             throw new HttpAccess.Refused(409, name + "'s request key is encrypted: set courier.store.secret to retry it");
         }
+        String stamp = (String) row.get("file_stamp");
+        if (stamp != null && FileStamp.of(Path.of(path)).contentMayDiffer(stamp) && row.get("sha256") != null
+                && !row.get("sha256").equals(DumpInspector.sha256(Path.of(path)))) {
+            throw new HttpAccess.Refused(409, name + " is not the file it was when it failed (" + FileStamp.describe(stamp)
+                    + " then): drop it again instead, as a new dump");
+        }
         // first the guarded transition (nothing moves when it is refused), then the file back into custody
         Step step = dumps.retry(id, name, (String) row.get("failed_step"), custody.custodyPath(id, name));
         try {
-            custody.takeBack(id, name, path);
+            String back = custody.takeBack(id, name, path);
+            // the same content, moved: later checks compare with the file as it is in custody now
+            if (stamp != null) {
+                dumps.restamp(id, FileStamp.of(Path.of(back)).text());
+            }
+            // back in custody with its request: its journal again, for a store that would be lost
+            dumps.journal(id);
         } catch (java.io.IOException e) {
             // it is taken up where it is
             dumps.movedTo(id, path);
@@ -94,7 +108,9 @@ public class Retry {
             Path dataDir = Path.of(orElse(s.apply("courier.data-dir"), "data")).toAbsolutePath();
             DataSource store = Store.open(orElse(s.apply("courier.store.url"), ""), orElse(s.apply("courier.store.user"), ""),
                     orElse(s.apply("courier.store.password"), ""), dataDir);
-            Dumps dumps = new Dumps(store, "retry", 1, 1, 1, 0, 1, 1, System::currentTimeMillis);
+            // the store's keys are read with the secret they were sealed with, as the service reads them
+            Dumps dumps = new Dumps(store, "retry", 1, 1, 1, 0, 1, 1, System::currentTimeMillis,
+                    KeyCipher.of(orElse(s.apply("courier.store.secret"), "")));
             Map<String, Object> done = new Retry(dumps, new Custody(dataDir), dataDir).retry(idOrName);
             System.out.println(done.get("dump") + " (" + done.get("id") + "): taken up again at step " + done.get("step")
                     + (done.get("request_id") == null ? "" : " with request " + done.get("request_id"))

@@ -27,6 +27,7 @@ public class StatusView {
 
     private final java.nio.file.Path logsDir;
     private final com.odooupgradecourier.store.Dumps dumps;
+    private volatile java.nio.file.Path dropDir;
 
     public StatusView(DataSource store, Progress progress, HttpAccess access, Cluster cluster) {
         this(store, progress, access, cluster, null, null);
@@ -41,6 +42,46 @@ public class StatusView {
         this.progress = progress;
         this.access = access;
         this.cluster = cluster;
+    }
+
+    /** The drop folder, whose files the service will not take are listed ({@link #notTaken}). */
+    public StatusView dropFolder(java.nio.file.Path drop) {
+        this.dropDir = drop;
+        return this;
+    }
+
+    /**
+     * {@code GET /drop}: what lies in the drop folder that the service will not take, and why: files in subfolders (only
+     * the drop folder itself is watched) and special files. Hidden and temporary files are left alone by design.
+     */
+    public Map<String, Object> notTaken() throws java.io.IOException {
+        List<Map<String, Object>> out = new ArrayList<>();
+        java.nio.file.Path drop = dropDir;
+        if (drop != null && java.nio.file.Files.isDirectory(drop)) {
+            try (var entries = java.nio.file.Files.list(drop)) {
+                for (java.nio.file.Path e : entries.sorted().limit(1000).toList()) {
+                    String name = e.getFileName().toString();
+                    if (name.equals(".courier")) {
+                        continue;
+                    }
+                    if (java.nio.file.Files.isDirectory(e, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                        long files;
+                        try (var walk = java.nio.file.Files.walk(e, 4)) {
+                            files = walk.limit(10_000).filter(f -> java.nio.file.Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                                    .count();
+                        } catch (java.io.IOException | java.io.UncheckedIOException unreadable) {
+                            files = -1;
+                        }
+                        out.add(Map.of("name", name + "/", "why", (files < 0 ? "a subfolder" : "a subfolder with " + files + " file(s)")
+                                + ": only files in the drop folder itself are taken; move them there"));
+                    } else if (!java.nio.file.Files.isRegularFile(e, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                            && !java.nio.file.Files.isSymbolicLink(e)) {
+                        out.add(Map.of("name", name, "why", "not a plain file (a pipe, socket or device): it is not taken"));
+                    }
+                }
+            }
+        }
+        return Map.of("drop_folder", drop == null ? "" : drop.toString(), "not_taken", out);
     }
 
     /** {@code GET /requests[?step=…]}: the newest dumps as JSON-ready maps. */
@@ -72,6 +113,9 @@ public class StatusView {
             m.put("retryable", "restore-failed".equals(row.get("step")) || "failed".equals(row.get("step")) && row.get("path") instanceof String p
                     && java.nio.file.Files.exists(java.nio.file.Path.of(p), java.nio.file.LinkOption.NOFOLLOW_LINKS));
             m.put("restored_to", row.get("restored_to"));
+            m.put("filestore", row.get("filestore_path"));
+            m.put("missing_attachments", row.get("missing_attachments"));
+            m.put("neutralized", row.get("neutralized"));
             m.put("pg_compatible", row.get("pg_compatible") == null ? null : Boolean.valueOf(String.valueOf(row.get("pg_compatible"))));
             m.put("log", logOf(String.valueOf(row.get("id"))) == null ? null : "requests/" + row.get("id") + "/log");
             m.put("attempts", row.get("attempts"));
@@ -156,6 +200,15 @@ public class StatusView {
             h.append("<a href=\"?step=").append(s.id()).append("\">").append(s.id()).append("</a>");
         }
         h.append("</nav>\n");
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> notTaken = (List<Map<String, Object>>) notTaken().get("not_taken");
+        if (!notTaken.isEmpty()) {
+            h.append("<div id=\"not-taken\"><p>In the drop folder, not taken (<a href=\"drop\">/drop</a>):</p><ul>");
+            for (Map<String, Object> n : notTaken) {
+                h.append("<li>").append(esc(n.get("name"))).append(" — ").append(esc(n.get("why"))).append("</li>");
+            }
+            h.append("</ul></div>\n");
+        }
         if (!access.rule().isEmpty()) {
             h.append("<p id=\"actions\">").append(esc(access.rule())).append("</p>\n");
         }
@@ -171,7 +224,7 @@ public class StatusView {
                     : t.get("direction") + " " + size(t.get("bytes"));
             String message = r.get("waiting") != null ? String.valueOf(r.get("waiting"))
                     : "restore-failed".equals(r.get("step")) ? String.valueOf(r.get("last_error"))
-                    : "delivered".equals(r.get("step")) && r.get("restored_to") != null ? "restored to the database " + r.get("restored_to")
+                    : "delivered".equals(r.get("step")) && r.get("restored_to") != null ? restored(r)
                     : Boolean.FALSE.equals(r.get("pg_compatible")) && !"failed".equals(r.get("step"))
                     ? "the platform says the upgraded database may not restore on this PostgreSQL (is_pg_version_compatible = false)"
                     : r.get("customer_message") != null ? String.valueOf(r.get("customer_message"))
@@ -195,6 +248,23 @@ public class StatusView {
             h.append("<tr><td colspan=\"12\">Nothing yet: drop a database dump into the drop folder.</td></tr>\n");
         }
         return h.append("</tbody></table></body></html>\n").toString();
+    }
+
+    /** Where a restored dump's database and filestore are, what it misses, who neutralized it. */
+    private static String restored(Map<String, Object> r) {
+        StringBuilder s = new StringBuilder("restored to the database ").append(r.get("restored_to"));
+        if (r.get("filestore") != null) {
+            s.append(", filestore ").append(r.get("filestore"));
+        }
+        if (r.get("missing_attachments") instanceof Number n && n.longValue() > 0) {
+            s.append("; ").append(n).append(" attachment(s) the database names are not in its filestore");
+        }
+        if ("courier".equals(r.get("neutralized"))) {
+            s.append("; neutralized by the courier (the platform had not)");
+        } else if ("platform".equals(r.get("neutralized"))) {
+            s.append("; neutralized by the platform");
+        }
+        return s.toString();
     }
 
     private static String size(Object bytes) {

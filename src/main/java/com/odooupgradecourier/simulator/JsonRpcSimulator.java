@@ -77,6 +77,8 @@ public final class JsonRpcSimulator implements AutoCloseable {
         return t;
     });
     private volatile boolean wrongHostKey;
+    private volatile int unavailableEvery;
+    private final AtomicInteger allCalls = new AtomicInteger();
     private HttpServer http;
     private HttpsServer https;
     private RsyncSshServer ssh;
@@ -207,6 +209,14 @@ public final class JsonRpcSimulator implements AutoCloseable {
         }
     }
 
+    /**
+     * Fault injection: every {@code n}th call (of any endpoint; 0: none) is answered HTTP 503 with an HTML page, as one bad
+     * backend of {@code n} behind a round-robin balancer would.
+     */
+    public void unavailableEvery(int n) {
+        unavailableEvery = n;
+    }
+
     /** Fault injection: {@code transfer/start} names a host key that is not the SSH server's. */
     public void wrongHostKey(boolean on) {
         wrongHostKey = on;
@@ -250,7 +260,9 @@ public final class JsonRpcSimulator implements AutoCloseable {
             }
             String endpoint = path.substring(BASE.length());
             calls.computeIfAbsent(endpoint, e -> new AtomicInteger()).incrementAndGet();
-            if (config.unavailableRate > 0 && ThreadLocalRandom.current().nextDouble() < config.unavailableRate) {
+            int every = unavailableEvery;
+            if (config.unavailableRate > 0 && ThreadLocalRandom.current().nextDouble() < config.unavailableRate
+                    || every > 0 && allCalls.incrementAndGet() % every == 0) {
                 ex.getRequestBody().readAllBytes();
                 send(ex, 503, "text/html", "<html><body><h1>503 Service Unavailable</h1></body></html>");
                 return;

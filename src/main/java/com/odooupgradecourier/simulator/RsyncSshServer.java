@@ -29,6 +29,7 @@ import java.util.regex.Pattern;
  * by the local {@code rsync} in the request's {@code /data} folder (paths outside it refused). No shell, no forwarding.
  */
 public final class RsyncSshServer {
+    private final java.util.concurrent.atomic.AtomicInteger rsyncRuns = new java.util.concurrent.atomic.AtomicInteger();
     private static final Logger LOG = LoggerFactory.getLogger(RsyncSshServer.class);
     private static final AttributeRepository.AttributeKey<JsonRpcSimulator.Rpc> REQUEST = new AttributeRepository.AttributeKey<>();
     private static final Pattern SHORT_OPTIONS = Pattern.compile("^-[A-Za-z0-9.]+$");
@@ -101,6 +102,11 @@ public final class RsyncSshServer {
     /** Bytes received from clients (uploads) since start: a resumed upload adds only what it still sends. */
     public long bytesReceived() {
         return bytesReceived.get();
+    }
+
+    /** How many rsync transfers ran (each upload or download the server served, broken ones too). */
+    public int rsyncRuns() {
+        return rsyncRuns.get();
     }
 
     /** Fault injection: the next upload loses its connection after {@code bytes} bytes received, once. */
@@ -242,6 +248,7 @@ public final class RsyncSshServer {
                 return;
             }
             LOG.info("simulator: request {} runs {}", request.id, line);
+            rsyncRuns.incrementAndGet();
             ProcessBuilder pb = new ProcessBuilder(command).directory(request.data().toFile());
             pb.environment().keySet().removeIf(k -> !k.equals("PATH") && !k.equals("LANG"));
             process = pb.start();

@@ -27,6 +27,8 @@ public final class SimulatorConfig {
     Path storageDir = Path.of("data", "simulator");
     Set<String> contracts = new LinkedHashSet<>(Set.of(DEMO_CONTRACT));
     Set<String> failingContracts = new LinkedHashSet<>();
+    /** The PostgreSQL version status names ({@code postgresql}, the uploaded database's, as the platform guesses it). */
+    String postgresql = "15";
     Set<String> targets = new LinkedHashSet<>(Arrays.asList("12.0", "13.0", "14.0", "15.0", "16.0", "17.0", "18.0"));
     Duration pendingTime = Duration.ofSeconds(5);
     Duration processingTime = Duration.ofSeconds(10);
@@ -75,6 +77,7 @@ public final class SimulatorConfig {
     public SimulatorConfig httpsPort(int v) { httpsPort = v; return this; }
     public SimulatorConfig contract(String v) { contracts.add(v); return this; }
     public SimulatorConfig failingContract(String v) { failingContracts.add(v); contracts.add(v); return this; }
+    public SimulatorConfig postgresql(String v) { postgresql = v; return this; }
     public SimulatorConfig timings(Duration pending, Duration processing) { pendingTime = pending; processingTime = processing; return this; }
     public SimulatorConfig unavailableRate(double v) { unavailableRate = v; return this; }
 }

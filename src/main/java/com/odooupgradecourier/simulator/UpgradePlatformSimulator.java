@@ -442,6 +442,7 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
     }
 
     private Map<String, Object> create(Map<String, String> p) throws IOException {
+        pauseAt("create");
         List<Map<String, Object>> failures = new ArrayList<>();
         for (String name : List.of("contract", "email", "target", "aim", "filename")) {
             if (blank(p.get(name))) {
@@ -752,7 +753,7 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         m.put("filestore", false);
         m.put("customer_message", st.equals("failed") ? config.failureMessage : null);
         m.put("database_version", r.processedAt == null ? null : "16.0");
-        m.put("postgresql", "15");
+        m.put("postgresql", config.postgresql);
         m.put("compressions", List.of("pgdmp_custom", "sql"));
         return m;
     }

@@ -53,7 +53,9 @@ public class Dumps {
             "step", "dumpStep", "received_millis", "receivedMillis", "attempts", "attempts", "last_error", "lastError",
             "failed_step", "failedStep", "next_attempt_at", "nextAttemptAt", "what_to_do", "whatToDo",
             "delivery_name", "deliveryNameBefore", "restore", "restore", "restore_name", "restoreName", "restored_to", "restoredTo",
-            "host_uri", "hostUri", "env_vars", "envVars", "pg_compatible", "pgCompatible");
+            "host_uri", "hostUri", "env_vars", "envVars", "pg_compatible", "pgCompatible", "file_stamp", "fileStamp",
+            "restore_role", "restoreRole", "filestore_path", "filestorePath", "missing_attachments", "missingAttachments",
+            "neutralized", "neutralized", "source_database", "sourceDatabase", "pg_version", "pgVersion");
     /** The steps nothing takes up (but a retry), as an SQL list. */
     private static final String FINAL = Step.sqlList(Step::isFinal);
     /** The steps of a dump the platform no longer works on, as an SQL list: such a dump is not in flight. */
@@ -63,7 +65,7 @@ public class Dumps {
     /** Columns of text from the platform or errors: the key is masked out of them before they are stored. */
     private static final Set<String> MASKED = Set.of("customer_message", "last_error", "what_to_do");
     private static final Set<String> NUMBERS = Set.of("size", "request_id", "request_created_millis", "received_millis",
-            "next_attempt_at", "lease_until", "attempts");
+            "next_attempt_at", "lease_until", "attempts", "missing_attachments");
 
     private final DataSource store;
     private final String node;
@@ -75,6 +77,14 @@ public class Dumps {
     private final long lifetimeMillis;
     private final LongSupplier clock;
     private final Set<String> held = ConcurrentHashMap.newKeySet();
+    /**
+     * Taking, renewing and letting go of a lease are each one step under this lock (the check of {@link #held}, the update,
+     * the change of {@link #held}): the heartbeat never renews a lease being let go, nor forgets one just taken again.
+     */
+    private final Object leases = new Object();
+    /** Who holds the leases this node takes: the node id, and once registered its instance ({@code node#instance}). */
+    private volatile String owner;
+    private volatile Nodes nodes;
     private volatile Path staging;
     private final KeyCipher keys;
 
@@ -98,6 +108,7 @@ public class Dumps {
         this.keys = keys;
         this.store = store;
         this.node = node;
+        this.owner = node;
         this.leaseMillis = leaseMillis;
         this.pollMillis = pollMillis;
         this.retryDelay = retryDelay;
@@ -109,6 +120,22 @@ public class Dumps {
 
     public String node() {
         return node;
+    }
+
+    /**
+     * This node's instance holds its node id in the store ({@link Nodes}): the leases it takes name the instance, so an
+     * instance that lost its node id to another (it was stalled) is refused at its next step, and takes no more work.
+     */
+    public void registeredAs(Nodes nodes) {
+        this.nodes = nodes;
+        this.owner = node + "#" + nodes.instance();
+    }
+
+    /** The node a lease owner names ({@code node#instance} or {@code node}). */
+    static String nodeOf(Object owner) {
+        String o = String.valueOf(owner);
+        int hash = o.lastIndexOf('#');
+        return hash > 0 ? o.substring(0, hash) : o;
     }
 
     // ---------------------------------------------------------------- taking work
@@ -133,25 +160,30 @@ public class Dumps {
     public synchronized List<Map<String, Object>> claimDue() throws SQLException {
         long now = clock.getAsLong();
         List<Map<String, Object>> claimed = new ArrayList<>();
+        if (nodes != null && !nodes.held()) {
+            return claimed; // another instance took this node id over: no more work here
+        }
         try (Connection c = store.getConnection()) {
             List<Map<String, Object>> due = query(c, "select * from dumps where step not in (" + FINAL + ") "
                     + "and next_attempt_at <= ? and (lease_until is null or lease_until < ?) order by next_attempt_at, received_millis",
                     CLAIM_BATCH, now, now);
             for (Map<String, Object> row : due) {
                 String id = (String) row.get("id");
-                if (held.contains(id)) {
-                    // this node still works on it (its lease ran out while the store was slow): never twice at once
-                    continue;
-                }
-                int n = update(c, "update dumps set lease_owner = ?, lease_until = ? where id = ? and step = ? "
-                        + "and (lease_until is null or lease_until < ?)", node, now + leaseMillis, id, row.get("step"), now);
-                if (n == 1) {
-                    held.add(id);
-                    claimed.add(row);
-                    if (row.get("lease_owner") != null) {
-                        LOG.info("{}: taken up again at step {} ({} stopped working on it)", row.get("file_name"), row.get("step"),
-                                row.get("lease_owner"));
+                synchronized (leases) {
+                    if (held.contains(id)) {
+                        // this node still works on it (its lease ran out while the store was slow): never twice at once
+                        continue;
                     }
+                    if (update(c, "update dumps set lease_owner = ?, lease_until = ? where id = ? and step = ? "
+                            + "and (lease_until is null or lease_until < ?)", owner, now + leaseMillis, id, row.get("step"), now) != 1) {
+                        continue;
+                    }
+                    held.add(id);
+                }
+                claimed.add(row);
+                if (row.get("lease_owner") != null) {
+                    LOG.info("{}: taken up again at step {} ({} stopped working on it)", row.get("file_name"), row.get("step"),
+                            nodeOf(row.get("lease_owner")));
                 }
             }
         }
@@ -171,35 +203,74 @@ public class Dumps {
 
     /** The dump's work here is over for now: its lease is given up (the queue takes it when it is due). */
     public void release(@ExchangeProperty("dumpId") String id) throws SQLException {
-        if (id == null || !held.remove(id)) {
+        if (id == null) {
             return;
         }
-        try (Connection c = store.getConnection()) {
-            update(c, "update dumps set lease_owner = null, lease_until = null where id = ? and lease_owner = ?", id, node);
+        synchronized (leases) {
+            if (!held.contains(id)) {
+                return;
+            }
+            try (Connection c = store.getConnection()) {
+                update(c, "update dumps set lease_owner = null, lease_until = null where id = ? and lease_owner = ?", id, owner);
+            } finally {
+                // let go here even when the store did not answer: its lease runs out, and it is taken up again then
+                held.remove(id);
+            }
+        }
+    }
+
+    /**
+     * This node stops working on a dump without a word to the store (it cannot be reached): its lease runs out, and it is
+     * taken up again then.
+     */
+    public void forget(@ExchangeProperty("dumpId") String id) {
+        if (id != null) {
+            synchronized (leases) {
+                held.remove(id);
+            }
         }
     }
 
     /** This node lets go of every dump it holds (a graceful stop: another node takes them up at once). */
     public void releaseAll() throws SQLException {
-        held.clear();
-        try (Connection c = store.getConnection()) {
-            update(c, "update dumps set lease_owner = null, lease_until = null where lease_owner = ?", node);
+        synchronized (leases) {
+            held.clear();
+            try (Connection c = store.getConnection()) {
+                update(c, "update dumps set lease_owner = null, lease_until = null where lease_owner = ?", owner);
+            }
         }
     }
 
-    /** The heartbeat: every dump this node works on keeps its lease; one another node took meanwhile is let go here. */
-    public void renewLeases() throws SQLException {
-        if (held.isEmpty()) {
-            return;
+    /**
+     * The heartbeat: every dump this node works on keeps its lease; one another node took meanwhile is let go here.
+     *
+     * @return how many holds were lost (another node took the dump, or this instance lost its node id)
+     */
+    public int renewLeases() throws SQLException {
+        if (nodes != null && !nodes.heartbeat()) {
+            synchronized (leases) {
+                int lost = held.size();
+                held.clear();
+                return lost;
+            }
         }
+        if (held.isEmpty()) {
+            return 0;
+        }
+        int lost = 0;
         try (Connection c = store.getConnection()) {
             for (String id : List.copyOf(held)) {
-                if (!renew(c, id)) {
-                    LOG.warn("Dump {}: this node ({}) lost its hold on it (it was stalled longer than courier.lease-time); "
-                            + "another node goes on with it, and this node's next step on it is refused", id, node);
+                synchronized (leases) {
+                    // a dump let go since the copy was taken is not renewed (nor counted as lost)
+                    if (held.contains(id) && !renew(c, id)) {
+                        lost++;
+                        LOG.warn("Dump {}: this node ({}) lost its hold on it (it was stalled longer than courier.lease-time); "
+                                + "another node goes on with it, and this node's next step on it is refused", id, node);
+                    }
                 }
             }
         }
+        return lost;
     }
 
     /**
@@ -207,11 +278,14 @@ public class Dumps {
      * store answered). False, and the dump no longer counted as held here, when another node holds it now.
      */
     private boolean renew(Connection c, String id) throws SQLException {
-        if (update(c, "update dumps set lease_until = ? where id = ? and lease_owner = ?", clock.getAsLong() + leaseMillis, id, node) == 1) {
-            return true;
+        synchronized (leases) {
+            if (update(c, "update dumps set lease_until = ? where id = ? and lease_owner = ?", clock.getAsLong() + leaseMillis, id,
+                    owner) == 1) {
+                return true;
+            }
+            held.remove(id);
+            return false;
         }
-        held.remove(id);
-        return false;
     }
 
     /**
@@ -242,10 +316,15 @@ public class Dumps {
     public void recover(Path staging, Path custody, boolean alone) throws SQLException, IOException {
         this.staging = staging;
         try (Connection c = store.getConnection()) {
-            for (Map<String, Object> row : query(c, "select file_name, step from dumps where lease_owner = ?", Integer.MAX_VALUE, node)) {
-                LOG.info("{}: taken up again at step {} (the service stopped while working on it)", row.get("file_name"), row.get("step"));
+            // this node's earlier instances (the node id is this instance's now: none of them runs)
+            for (Map<String, Object> row : query(c, "select id, file_name, step, lease_owner from dumps where lease_owner is not null",
+                    Integer.MAX_VALUE)) {
+                if (node.equals(nodeOf(row.get("lease_owner")))) {
+                    LOG.info("{}: taken up again at step {} (the service stopped while working on it)", row.get("file_name"), row.get("step"));
+                    update(c, "update dumps set lease_owner = null, lease_until = null where id = ? and lease_owner = ?", row.get("id"),
+                            row.get("lease_owner"));
+                }
             }
-            update(c, "update dumps set lease_owner = null, lease_until = null where lease_owner = ?", node);
         }
         adoptOrphans(alone ? 0 : 60_000);
         // a dump in custody with no row (the store was lost): taken up again, from the start
@@ -284,26 +363,33 @@ public class Dumps {
 
     private void adopt(Path dir) throws SQLException, IOException {
         String id = dir.getFileName().toString();
+        List<Path> dumps;
+        try (Stream<Path> files = Files.list(dir)) {
+            // the dump itself: not its settings, not its journal, not a folder (a name Camel could not move left one)
+            dumps = files.filter(f -> !f.getFileName().toString().endsWith(".properties") && !f.getFileName().toString().startsWith(".")
+                    && !Files.isDirectory(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList();
+        }
+        if (dumps.isEmpty()) {
+            // the dump left (a crash cut its move short): a journal left behind holds its key, and goes
+            Files.deleteIfExists(dir.resolve(Journal.NAME));
+            Files.deleteIfExists(dir.resolve(Journal.NAME + ".tmp"));
+            deleteEmpty(dir);
+            return;
+        }
         try (Connection c = store.getConnection()) {
             if (!query(c, "select id from dumps where id = ?", 1, id).isEmpty()) {
                 return;
             }
         }
-        List<Path> dumps;
-        try (Stream<Path> files = Files.list(dir)) {
-            dumps = files.filter(f -> !f.getFileName().toString().endsWith(".properties")).toList();
-        }
         if (dumps.size() != 1) {
-            if (dumps.isEmpty()) {
-                try (Stream<Path> rest = Files.list(dir)) {
-                    if (rest.findAny().isEmpty()) {
-                        Files.delete(dir);
-                    }
-                }
-            }
             return;
         }
         Path dump = dumps.get(0);
+        Map<String, Object> journal = Journal.read(dir);
+        if (journal != null && journal.get("request_id") != null && id.equals(journal.get("id"))) {
+            resume(journal, dump);
+            return;
+        }
         // a crash between taking the dump and its settings file left the settings in the drop folder: they go with it
         Path settings = dir.getParent().getParent().resolve(dump.getFileName() + ".properties");
         Path beside = dir.resolve(dump.getFileName() + ".properties");
@@ -316,6 +402,43 @@ public class Dumps {
         }
         receive(id, dump.getFileName().toString(), dump.toString());
         LOG.info("{}: taken from the drop folder before the last stop, recorded now", dump.getFileName());
+    }
+
+    /** An empty folder goes (with the empty folders in it that a move cut short left); anything else stays. */
+    private static void deleteEmpty(Path dir) throws IOException {
+        try (Stream<Path> all = Files.walk(dir)) {
+            if (all.allMatch(Files::isDirectory)) {
+                com.odooupgradecourier.support.Moves.deleteTree(dir);
+            }
+        }
+    }
+
+    /**
+     * A dump in custody whose row the store lost, but whose journal names its platform request: recorded again as the
+     * journal says, so it goes on with the same request (created: uploaded again; uploaded or later: asked for its status,
+     * never processed twice).
+     */
+    private void resume(Map<String, Object> journal, Path dump) throws SQLException {
+        String id = (String) journal.get("id");
+        Step step = Step.of(String.valueOf(journal.get("step"))).compareTo(Step.UPLOADED) >= 0 ? Step.UPLOADED : Step.CREATED;
+        long now = clock.getAsLong();
+        List<String> columns = new ArrayList<>(Journal.COLUMNS);
+        columns.remove("step");
+        StringBuilder sql = new StringBuilder("insert into dumps (path, step, next_attempt_at");
+        List<Object> args = new ArrayList<>(List.of(dump.toString(), step.id(), now));
+        for (String column : columns) {
+            sql.append(", ").append(column);
+            args.add(value(column, journal.get(column)));
+        }
+        sql.append(") values (").append("?, ".repeat(args.size() - 1)).append("?)");
+        try (Connection c = store.getConnection()) {
+            c.setAutoCommit(false);
+            update(c, sql.toString(), args.toArray());
+            event(c, id, now, "recovered", null, step, "the store had lost it: taken up again from the journal in custody");
+            c.commit();
+        }
+        LOG.warn("{}: the store had no record of it: taken up again from its journal at step {}, with request {} (not created again)",
+                dump.getFileName(), step, journal.get("request_id"));
     }
 
     // ---------------------------------------------------------------- transitions
@@ -357,6 +480,9 @@ public class Dumps {
             throw e;
         }
         exchange.setProperty("dumpStep", to.id());
+        if (t == Transition.CREATE || t == Transition.UPLOAD) {
+            journal(exchange.getProperty("dumpId", String.class));
+        }
         if (t == Transition.FAIL || t == Transition.FAIL_RESTORE) {
             exchange.setProperty("failedStep", from.id());
         } else if (t == Transition.RETRY) {
@@ -381,6 +507,23 @@ public class Dumps {
         Step to = failedAt == Step.ADMITTED ? Step.RECEIVED : failedAt;
         apply(id, fileName, Transition.RETRY, Step.FAILED, to, java.util.Collections.singletonMap("path", path), 0, null);
         return to;
+    }
+
+    /**
+     * Writes the journal beside a dump in custody (its own folder {@code data/dumps/<id>/}) from its row: what a lost
+     * store needs to go on with the same request. A journal that cannot be written is said, and the dump goes on.
+     */
+    public void journal(String id) {
+        try (Connection c = store.getConnection()) {
+            List<Map<String, Object>> rows = query(c, "select * from dumps where id = ? and request_id is not null", 1, id);
+            Path folder = rows.isEmpty() || rows.get(0).get("path") == null ? null : Path.of((String) rows.get(0).get("path")).getParent();
+            if (folder != null && folder.getFileName() != null && folder.getFileName().toString().equals(id)) {
+                Journal.write(folder, rows.get(0));
+            }
+        } catch (SQLException | IOException e) {
+            LOG.warn("{}: its journal could not be written in custody ({}): a store lost now would not know its request", id,
+                    e.getMessage());
+        }
     }
 
     /** The file name of another unfinished dump with this sha256, or null. */
@@ -431,6 +574,13 @@ public class Dumps {
     /** Whether this service can read the request keys the store keeps encrypted (courier.store.secret is set). */
     public boolean opensKeys() {
         return keys != KeyCipher.NONE;
+    }
+
+    /** The dump's file as it is now (a retry brought it back into custody): later checks compare with this. */
+    public void restamp(String id, String stamp) throws SQLException {
+        try (Connection c = store.getConnection()) {
+            update(c, "update dumps set file_stamp = ? where id = ?", stamp, id);
+        }
     }
 
     /** Where a dump's file is now, written without changing its step. */
@@ -546,7 +696,7 @@ public class Dumps {
         args.add(from.id());
         if (t != Transition.RETRY) {
             sql.append(" and lease_owner = ?");
-            args.add(node);
+            args.add(owner);
         }
         try (Connection c = store.getConnection()) {
             c.setAutoCommit(false);
@@ -559,6 +709,11 @@ public class Dumps {
                 }
                 event(c, id, now, t.id(), from, to, (String) values.get("last_error"));
                 c.commit();
+                if (t == Transition.DELIVER || t == Transition.DELIVER_TO_RESTORE) {
+                    // the request's key is out of the row: out of the file too
+                    c.setAutoCommit(true);
+                    Store.purge(c);
+                }
             } catch (SQLException e) {
                 c.rollback();
                 throw e;

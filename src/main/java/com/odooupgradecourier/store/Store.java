@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The durable record of every dump and its platform request: SQLite in the data folder by default,
  * PostgreSQL when {@code courier.store.url} says so. The schema is created and migrated at start.
- * The routes read and write it with camel-sql.
+ * Every connection goes through {@link GuardedStore}: a store out of reach is a fault that passes, said once.
  */
 public final class Store {
     private static final Logger LOG = LoggerFactory.getLogger(Store.class);
@@ -103,7 +103,22 @@ public final class Store {
             // upgraded with, and whether the platform said its result restores on the client's PostgreSQL
             "ALTER TABLE dumps ADD COLUMN host_uri TEXT",
             "ALTER TABLE dumps ADD COLUMN env_vars TEXT",
-            "ALTER TABLE dumps ADD COLUMN pg_compatible VARCHAR(8)");
+            "ALTER TABLE dumps ADD COLUMN pg_compatible VARCHAR(8)",
+            // 10: one live instance per node id, held in the store with its own heartbeat (a lock folder can vanish)
+            "CREATE TABLE nodes (node_id VARCHAR(200) PRIMARY KEY, instance VARCHAR(64) NOT NULL, host VARCHAR(255), pid BIGINT, "
+                    + "started_millis BIGINT, heartbeat_until BIGINT NOT NULL)",
+            // 11: what the dump's file was when it was hashed (device and inode, size, modification and change time): checked
+            // again before its bytes go anywhere, so a file that changed after it was taken is never delivered
+            "ALTER TABLE dumps ADD COLUMN file_stamp TEXT",
+            // 12: the restore a partner can trust: each restore's own role (recorded before it is made, dropped after), where
+            // the filestore went, attachments it misses, who neutralized a test database, the database the dump came from
+            // (its filestore), and the PostgreSQL version the platform named
+            "ALTER TABLE dumps ADD COLUMN restore_role VARCHAR(64)",
+            "ALTER TABLE dumps ADD COLUMN filestore_path TEXT",
+            "ALTER TABLE dumps ADD COLUMN missing_attachments BIGINT",
+            "ALTER TABLE dumps ADD COLUMN neutralized VARCHAR(16)",
+            "ALTER TABLE dumps ADD COLUMN source_database VARCHAR(64)",
+            "ALTER TABLE dumps ADD COLUMN pg_version VARCHAR(16)");
 
     /** The schema version a store has once opened. */
     public static final int VERSION = MIGRATIONS.size();
@@ -131,6 +146,11 @@ public final class Store {
                 // the store of an earlier run (or of an instance that started at the same moment)
             }
             SQLiteConfig config = new SQLiteConfig();
+            // the file is made above, owner-only; a connection never makes one (a store deleted while the service runs is
+            // not made again with the process's umask, and empty: the service says the store is gone instead)
+            config.resetOpenMode(org.sqlite.SQLiteOpenMode.CREATE);
+            // what a row no longer holds (a delivered request's key) is overwritten in the file, not left in a free page
+            config.setPragma(SQLiteConfig.Pragma.SECURE_DELETE, "true");
             config.setJournalMode(SQLiteConfig.JournalMode.WAL);
             config.setBusyTimeout(30_000);
             config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
@@ -145,6 +165,10 @@ public final class Store {
         } else if (url.startsWith("jdbc:postgresql:")) {
             PGSimpleDataSource pg = new PGSimpleDataSource();
             pg.setURL(url);
+            // a server that does not answer is a store that is down, not a thread that waits for ever
+            pg.setConnectTimeout(10);
+            pg.setLoginTimeout(10);
+            pg.setSocketTimeout(60);
             if (user != null && !user.isBlank()) {
                 pg.setUser(user);
             }
@@ -172,7 +196,24 @@ public final class Store {
             }
         }
         LOG.info("Store ready: {}", where);
-        return ds;
+        return new GuardedStore(ds, sqliteFile != null ? where : com.odooupgradecourier.support.Secrets.maskUri(where));
+    }
+
+    /**
+     * Removes what a row no longer holds from the file too (SQLite): the write-ahead log, which still holds the pages as
+     * they were, is folded into the store and emptied. Nothing for PostgreSQL (its old row versions go with VACUUM;
+     * set courier.store.secret there). Best effort: a reader at this moment leaves it for the next time.
+     */
+    public static void purge(Connection c) {
+        try {
+            if (c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("sqlite")) {
+                try (Statement s = c.createStatement()) {
+                    s.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+                }
+            }
+        } catch (SQLException e) {
+            LOG.debug("The store's log could not be emptied now: {}", e.getMessage());
+        }
     }
 
     /**

@@ -33,7 +33,7 @@ public enum Transition {
     /** Inspected, settings applied; refused when another unfinished dump has the same sha256. */
     ADMIT("admitted", EnumSet.of(RECEIVED), ADMITTED, Due.NOW,
             "path", "size", "sha256", "format", "platform_name", "contract", "email", "target", "aim", "timezone",
-            "restore", "restore_name", "env_vars"),
+            "restore", "restore_name", "env_vars", "file_stamp", "source_database"),
     /** The platform created the request: its id and key are kept before any byte is sent. */
     CREATE("created", EnumSet.of(ADMITTED), CREATED, Due.NOW, "request_id", "request_key", "request_created_millis",
             "host_uri"),
@@ -48,7 +48,7 @@ public enum Transition {
             "state", "customer_message", "elapsed", "estimated_time", "status_url", "host_uri"),
     /** The platform finished: the archive's URLs are kept for the download. */
     FINISH("upgraded", EnumSet.of(PROCESSING), DONE, Due.NOW,
-            "state", "customer_message", "elapsed", "estimated_time", "status_url", "download_url", "notes_url", "host_uri"),
+            "state", "customer_message", "elapsed", "estimated_time", "status_url", "download_url", "notes_url", "host_uri", "pg_version"),
     /** A download begins, or a broken one is taken up again. */
     START_DOWNLOAD("download-started", EnumSet.of(DONE, DOWNLOADING), DOWNLOADING, Due.NONE),
     /** The archive (and the notes, when there are any) are complete and verified on disk. */
@@ -57,12 +57,16 @@ public enum Transition {
     DELIVER("delivered", EnumSet.of(DOWNLOADED), DELIVERED, Due.NEVER, "delivered_to"),
     /** The archive is at the output under its delivered name, and is to be restored into a new database. */
     DELIVER_TO_RESTORE("delivered-to-restore", EnumSet.of(DOWNLOADED), RESTORING, Due.NOW, "delivered_to"),
-    /** The restore created its database: the name is kept, so a restore cut short drops it (and only it) before it retries. */
-    CREATE_DATABASE("database-created", EnumSet.of(RESTORING), RESTORING, Due.NONE, "restored_to"),
+    /**
+     * The restore is about to make its role and database: their names are kept first, so a restore cut short drops them
+     * (and only them: the database is marked as made for this dump) before it is taken up again.
+     */
+    CREATE_DATABASE("database-created", EnumSet.of(RESTORING), RESTORING, Due.NONE, "restored_to", "restore_role"),
     /** The archive is restored into its own new database (and its filestore beside the others). */
-    RESTORE("restored", EnumSet.of(RESTORING), DELIVERED, Due.NEVER, "restored_to"),
+    RESTORE("restored", EnumSet.of(RESTORING), DELIVERED, Due.NEVER, "restored_to", "restore_role", "filestore_path",
+            "missing_attachments", "neutralized"),
     /** The restore failed: the database it created is dropped again, the archive stays delivered. */
-    FAIL_RESTORE("restore-failed", EnumSet.of(RESTORING), RESTORE_FAILED, Due.NEVER, "last_error", "restored_to"),
+    FAIL_RESTORE("restore-failed", EnumSet.of(RESTORING), RESTORE_FAILED, Due.NEVER, "last_error", "restored_to", "restore_role"),
     /** A fault that may pass outlived the step's retries: the dump waits in its step until it is due again. */
     PARK("parked", unfinished(), null, Due.BACK_OFF, "last_error"),
     /** A final cause (or the end of the dump's lifetime): bounced with a record. A delivered dump is never bounced. */

@@ -16,6 +16,12 @@ import org.apache.camel.ExchangeProperty;
  * file ({@code <dump>.properties}) moves with it.
  */
 public class Custody {
+    private static final java.nio.file.LinkOption NOFOLLOW = java.nio.file.LinkOption.NOFOLLOW_LINKS;
+    /**
+     * The journal beside a dump in custody (what the store knows of its request, for a store that was lost): it goes
+     * when the dump leaves custody, as it holds the request's key.
+     */
+    public static final String JOURNAL = ".journal.json";
     private final Path dumpsDir;
 
     public Custody(Path dataDir) {
@@ -32,10 +38,11 @@ public class Custody {
         if (source.equals(target)) {
             return;
         }
-        if (Files.exists(target)) {
+        // a link is moved as the link it is (and refused when inspected), never followed: a relative one points nowhere now
+        if (Files.exists(target, NOFOLLOW)) {
             // a move cut short by a crash: the dump is complete under its new name (a copy gets it only when whole)
             Files.deleteIfExists(source);
-        } else if (Files.exists(source)) {
+        } else if (Files.exists(source, NOFOLLOW)) {
             Moves.moveNew(source, target);
         } else {
             throw new NoSuchFileException(source.toString(), null, "the dump is no longer where the service put it");
@@ -53,19 +60,19 @@ public class Custody {
     public String moveToFailed(@ExchangeProperty("dumpPath") String dumpPath, @ExchangeProperty("failedDir") String failedDir,
                                @ExchangeProperty("fileName") String fileName) throws IOException {
         Path source = dumpPath == null ? null : Path.of(dumpPath);
-        if (source == null || !Files.exists(source)) {
+        if (source == null || !Files.exists(source, NOFOLLOW)) {
             return dumpPath;
         }
         Path dir = Files.createDirectories(Path.of(failedDir).toAbsolutePath());
         for (int i = 0; ; i++) {
             Path candidate = dir.resolve(Names.fit(i == 0 ? fileName : fileName + "." + i));
-            if (Files.exists(candidate) && Files.isSameFile(source, candidate)) {
+            if (Files.exists(candidate, NOFOLLOW) && !Files.isSymbolicLink(source) && Files.isSameFile(source, candidate)) {
                 // moved here before a crash cut the move short
                 Files.delete(source);
                 moveSidecar(source, sidecar(candidate));
                 return candidate.toString();
             }
-            if (Files.exists(candidate) || Files.exists(record(candidate))) {
+            if (Files.exists(candidate, NOFOLLOW) || Files.exists(record(candidate), NOFOLLOW)) {
                 continue;
             }
             try {
@@ -105,7 +112,7 @@ public class Custody {
      */
     public String takeBack(String dumpId, String fileName, String path) throws IOException {
         Path source = path == null ? null : Path.of(path).toAbsolutePath();
-        if (source == null || !Files.exists(source)) {
+        if (source == null || !Files.exists(source, NOFOLLOW)) {
             throw new NoSuchFileException(String.valueOf(path), null, "the dump is no longer there: drop it again instead");
         }
         Path target = Path.of(custodyPath(dumpId, fileName));
@@ -133,7 +140,9 @@ public class Custody {
                           @ExchangeProperty("dumpId") String dumpId) throws IOException {
         Path source = Path.of(dumpPath);
         Path target = Path.of(archiveDir).resolve(dumpId).resolve(source.getFileName());
-        if (!Files.exists(source) && Files.exists(target)) {
+        if (!Files.exists(source, NOFOLLOW) && Files.exists(target, NOFOLLOW)) {
+            // archived before a crash: what custody still holds of it (its journal) goes too
+            deleteIfEmpty(source.getParent());
             return target.toString();
         }
         Moves.moveNew(source, target);
@@ -172,7 +181,7 @@ public class Custody {
 
     private static void moveSidecar(Path dump, Path to) throws IOException {
         Path sidecar = sidecar(dump);
-        if (Files.exists(sidecar)) {
+        if (Files.exists(sidecar, NOFOLLOW)) {
             try {
                 Moves.moveNew(sidecar, to);
             } catch (FileAlreadyExistsException taken) {
@@ -182,6 +191,13 @@ public class Custody {
     }
 
     private static void deleteIfEmpty(Path dir) {
+        try {
+            // the dump left custody: its journal goes with it (it holds the request's key)
+            Files.deleteIfExists(dir.resolve(JOURNAL));
+            Files.deleteIfExists(dir.resolve(JOURNAL + ".tmp"));
+        } catch (IOException e) {
+            // the folder stays, and with it the journal
+        }
         try (var entries = Files.list(dir)) {
             if (entries.findAny().isEmpty()) {
                 Files.delete(dir);

@@ -43,8 +43,14 @@ public final class Moves {
             place(source, target);
             Files.deleteIfExists(source);
         } else {
+            FileStamp before = FileStamp.of(source);
             Path tmp = copyToTemporary(source, target);
             try {
+                if (FileStamp.of(source).contentMayDiffer(before)) {
+                    // written to while it was copied: the copy is not the file (and the source stays where it was)
+                    throw new FileChangedException("the file changed while it was being taken — copy it again (" + source.getFileName()
+                            + " was " + before.describe() + " when its copy began, " + FileStamp.of(source).describe() + " after)");
+                }
                 place(tmp, target);
             } finally {
                 Files.deleteIfExists(tmp);
@@ -156,6 +162,8 @@ public final class Moves {
              FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             in.transferTo(java.nio.channels.Channels.newOutputStream(out));
             out.force(true);
+            // the copy keeps the file's modification time, as a move in one file system does
+            Files.setLastModifiedTime(tmp, Files.getLastModifiedTime(source));
         } catch (IOException e) {
             Files.deleteIfExists(tmp);
             throw e;

@@ -6,6 +6,7 @@ import com.odooupgradecourier.support.Names;
 import com.odooupgradecourier.support.Secrets;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -110,11 +111,21 @@ public class Delivery {
     public void putLocal(Exchange exchange) throws IOException {
         Path from = Path.of(exchange.getProperty("putFrom", String.class));
         Path target = localFolder.resolve(exchange.getProperty("putName", String.class));
+        if (Files.exists(localFolder) && !Files.isDirectory(localFolder)) {
+            // not a name taken: nothing can be delivered there until it is a folder again
+            throw new OutputUnavailableException("the output (courier.output-uri) " + localFolder + " is not a folder: the archive "
+                    + "is delivered once it is one again");
+        }
         try {
             Moves.copyNew(from, target);
             Moves.sync(target);
             exchange.setProperty("putDone", true);
         } catch (FileAlreadyExistsException taken) {
+            if (!Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                // something on the way to the folder, not a file of this name: the name is not taken
+                throw new OutputUnavailableException("the output (courier.output-uri) " + localFolder + " cannot be written: "
+                        + taken.getMessage() + " is in the way");
+            }
             if (Moves.sameContent(from, target)) {
                 exchange.setProperty("putDone", true);
             }

@@ -136,6 +136,14 @@ public class Downloads {
      * Once the answer is on disk: renames the {@code .part} file to {@code targetPath} when it is complete and
      * verified; otherwise fails (the next attempt resumes, or starts over when what is on disk is wrong).
      */
+    /** The bytes the server is about to send fit where they go (with room to spare): else the download waits, nothing half-written. */
+    public void requireSpace(@Header("Content-Length") Long length, @ExchangeProperty("partPath") String partPath) throws IOException {
+        if (length != null && length > 0) {
+            com.odooupgradecourier.support.NotEnoughSpaceException.require(Path.of(partPath).getParent(), length + (64L << 20),
+                    "the upgraded archive");
+        }
+    }
+
     public void complete(@ExchangeProperty("partPath") String partPath, @ExchangeProperty("targetPath") String targetPath,
                          @ExchangeProperty("offset") long offset, @ExchangeProperty("verify") boolean verify,
                          @Header("CamelHttpResponseCode") int status, @Header("Content-Range") String contentRange,

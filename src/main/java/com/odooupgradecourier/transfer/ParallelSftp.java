@@ -51,13 +51,6 @@ public final class ParallelSftp implements AutoCloseable {
     /** The size of one SFTP read or write request: OpenSSH's, which every server accepts. */
     private static final int REQUEST = 32 * 1024;
 
-    /** The server refused the request's key or presented a host key that is not the recorded one: final. */
-    public static final class RefusedException extends Exception {
-        RefusedException(String message, Throwable cause) {
-            super(message, cause);
-        }
-    }
-
     /** Called with each piece once all of it is on the other side. */
     public interface PieceDone {
         void done(long start, long end) throws Exception;
@@ -100,11 +93,11 @@ public final class ParallelSftp implements AutoCloseable {
                 session.auth().verify(timeout);
             } catch (IOException e) {
                 if (hostKeyRefused.get()) {
-                    throw new RefusedException("the SFTP server " + host + ":" + port + " presented a host key that is not the one in "
+                    throw new RefusedException(RefusedException.Reason.HOST_KEY, "the SFTP server " + host + ":" + port + " presented a host key that is not the one in "
                             + knownHosts + " (check upgrade.sftp.known-hosts)", e);
                 }
                 if (String.valueOf(e.getMessage()).contains("No more authentication methods")) {
-                    throw new RefusedException("the SFTP server " + where + " refused the request's key", e);
+                    throw new RefusedException(RefusedException.Reason.KEY, "the SFTP server " + where + " refused the request's key", e);
                 }
                 throw e;
             }

@@ -267,14 +267,14 @@ public class Rsync {
         String what = "rsync " + (direction.equals("uploading") ? "upload" : "download") + " exited with " + code + ": " + summary(said);
         if (said.contains("Host key verification failed") || said.contains("REMOTE HOST IDENTIFICATION HAS CHANGED")
                 || said.contains("No ED25519 host key is known") || said.contains("host key for") && said.contains("has changed")) {
-            throw new RefusedException(what + ". The platform's data server did not show a host key it named (transfer/start) or "
-                    + "that upgrade.rsync.known-hosts trusts: someone may be between the two, or the host keys changed.");
+            throw new RefusedException(RefusedException.Reason.HOST_KEY, what + ". The platform's data server did not show a host key it named (transfer/start) or "
+                    + "that upgrade.rsync.known-hosts trusts: someone may be between the two, or the host keys changed.", null);
         }
         if (said.contains("Permission denied (publickey")) {
-            throw new RefusedException(what + ". The platform's data server refused the request's key.");
+            throw new RefusedException(RefusedException.Reason.KEY, what + ". The platform's data server refused the request's key.", null);
         }
         if (FINAL_CODES.contains(code)) {
-            throw new RefusedException(what);
+            throw new RefusedException(RefusedException.Reason.TRANSFER, what, null);
         }
         throw new java.io.IOException(what);
     }
@@ -308,12 +308,6 @@ public class Rsync {
         return "'" + s + "'";
     }
 
-    /** A transfer the platform's data server refused (host key, key, or rsync itself): final. */
-    public static class RefusedException extends Exception {
-        public RefusedException(String message) {
-            super(message);
-        }
-    }
 
     /** A zip of {@code names} under {@code folder} (files and folders, links never followed), streamed, then renamed. */
     static void zip(Path folder, List<String> names, Path archive) throws IOException {

@@ -231,6 +231,8 @@ public class SftpTransfers {
             } else {
                 LOG.info("{}: resuming the download: {} of {} bytes are on disk", name, done.bytes(), total);
             }
+            com.odooupgradecourier.support.NotEnoughSpaceException.require(part.getParent(), total - done.bytes() + (64L << 20),
+                    "the upgraded archive");
             Ranges onDisk = done;
             String key = "download " + dumpId;
             java.util.concurrent.atomic.AtomicInteger recorded = new java.util.concurrent.atomic.AtomicInteger();

@@ -175,6 +175,63 @@ class DumpsTest {
         assertThat(tmp.resolve("drop/acme.sql.properties")).doesNotExist();
     }
 
+    /**
+     * A burst on one node, no stall: dumps taken, fenced and let go again and again by four workers while the heartbeat
+     * renews all the time. The heartbeat never counts a dump let go (or taken again) meanwhile as lost, and a fence
+     * never refuses a dump its worker holds.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void aBurstWithoutAStallNeverLosesAHoldTheHeartbeatAndTheReleaseDoNotRace(String kind) throws Exception {
+        DataSource ds = open(kind);
+        Dumps a = node(ds, "a");
+        for (int i = 0; i < 40; i++) {
+            a.receive("d" + i, "d" + i + ".sql", "/custody/d" + i + ".sql");
+        }
+        java.util.concurrent.atomic.AtomicInteger lost = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger cycles = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.Set<String> inWork = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        long end = System.nanoTime() + 3_000_000_000L;
+        Thread heartbeat = new Thread(() -> {
+            while (System.nanoTime() < end) {
+                try {
+                    lost.addAndGet(a.renewLeases());
+                } catch (Exception e) {
+                    failures.add(e);
+                }
+            }
+        });
+        List<Thread> workers = new java.util.ArrayList<>();
+        for (int w = 0; w < 4; w++) {
+            workers.add(new Thread(() -> {
+                while (System.nanoTime() < end) {
+                    try {
+                        for (Map<String, Object> row : a.claimDue()) {
+                            String id = (String) row.get("id");
+                            assertThat(inWork.add(id)).as("%s taken while a worker has it", id).isTrue();
+                            a.fence(id, id + ".sql");
+                            inWork.remove(id);
+                            a.release(id);
+                            cycles.incrementAndGet();
+                        }
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                }
+            }));
+        }
+        heartbeat.start();
+        workers.forEach(Thread::start);
+        heartbeat.join();
+        for (Thread t : workers) {
+            t.join();
+        }
+        assertThat(failures).isEmpty();
+        assertThat(cycles.get()).as("the burst went round: every dump, again and again").isGreaterThan(40);
+        assertThat(lost.get()).as("holds lost without a stall").isZero();
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"sqlite", "postgresql"})
     void aLeaseKeptByItsHeartbeatIsNotTakenAndARestartGivesItsOwnLeasesUp(String kind) throws Exception {

@@ -1,10 +1,11 @@
-package com.odooupgradecourier.support;
+package com.odooupgradecourier.failure;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.odooupgradecourier.platform.PlatformFailureException;
+import com.odooupgradecourier.support.Secrets;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;

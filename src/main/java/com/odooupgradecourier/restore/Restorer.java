@@ -1,0 +1,558 @@
+package com.odooupgradecourier.restore;
+
+import com.odooupgradecourier.store.Dumps;
+import com.odooupgradecourier.support.Moves;
+import com.odooupgradecourier.support.NotEnoughSpaceException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The last mile: the delivered archive restored into a new PostgreSQL database, as Odoo's own client does after an
+ * upgrade, with PostgreSQL's client programs ({@code psql}, {@code pg_restore}), its filestore beside the others.
+ *
+ * <p>What a dump may do: its SQL runs as a role of this restore's own, which owns the new database and nothing else
+ * (dropping or renaming another database, changing another role, are refused; the configured role's credentials are
+ * out of its reach); only SQL runs (psql's {@code \restrict}). The database is always one the courier makes, recorded
+ * before it is made and marked as made for this dump: a restore that fails, or is cut short, drops it (and only it).
+ * Afterwards the database and everything in it go to {@code courier.restore.owner} and the restore's role is dropped.
+ */
+public class Restorer {
+    private static final Logger LOG = LoggerFactory.getLogger("courier");
+    /** A name the courier chooses or is given: at most 60 bytes, so a suffix (_99) fits PostgreSQL's 63. */
+    private static final Pattern GIVEN_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,59}");
+    /** A database name a restore may have made. */
+    private static final Pattern NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+    /** A source database's name, as its filestore folder is named. */
+    private static final Pattern SOURCE_DATABASE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
+    private static final int MAX_SUFFIX = 99;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final RestoreSettings settings;
+    private final RestoreServer server;
+    private final Programs programs;
+    private final Path workDir;
+    private final Dumps dumps;
+
+    /** @param workDir where a dump inside a zip is unpacked for {@code pg_restore} */
+    public Restorer(RestoreSettings settings, Path workDir, Dumps dumps) {
+        this.settings = settings;
+        this.server = settings.configured() ? new RestoreServer(settings.url(), settings.user(), settings.password()) : null;
+        this.programs = new Programs(settings.binDir(), settings.timeout());
+        this.workDir = workDir;
+        this.dumps = dumps;
+    }
+
+    /** Whether restores are configured ({@code courier.restore.url} is set). */
+    public boolean configured() {
+        return server != null;
+    }
+
+    /** Where the restores go, for the log: {@code host:port} (never the password). */
+    public String server() {
+        return server.host + ":" + server.port;
+    }
+
+    /**
+     * At start, when restores are configured: the client programs are there and answer; returns pg_restore's version.
+     *
+     * @throws IllegalStateException one line that says which programs are missing and where they were looked for
+     */
+    public String checkTools() {
+        List<String> missing = programs.missing();
+        if (!missing.isEmpty()) {
+            throw new IllegalStateException("courier.restore.url is set, but PostgreSQL's client programs " + missing + " are not "
+                    + programs.where() + ": install them (Debian: postgresql-client) or set courier.restore.bin-dir");
+        }
+        try {
+            String psql = version("psql");
+            if (!restrictsBackslashCommands(psql)) {
+                throw new IllegalStateException("courier.restore.url is set, but " + psql.trim() + " cannot restrict an archive's "
+                        + "backslash commands (\\restrict: psql 13.22, 14.19, 15.14, 16.10, 17.6 or newer): update PostgreSQL's "
+                        + "client programs");
+            }
+            return version("pg_restore").trim();
+        } catch (IOException | InterruptedException | RestoreFailedException e) {
+            throw new IllegalStateException("pg_restore cannot be run: " + e.getMessage());
+        }
+    }
+
+    private String version(String tool) throws IOException, InterruptedException, RestoreFailedException {
+        Programs.Result r = programs.run(tool, List.of("--version"), java.util.Map.of(), null, Duration.ofSeconds(30), null);
+        if (r.exit() != 0) {
+            throw new RestoreFailedException(tool + " --version failed: " + r.stderr());
+        }
+        return r.stdout();
+    }
+
+    /** Whether {@code psql --version} names a psql with {@code \restrict} (the releases of August 2025 on). */
+    static boolean restrictsBackslashCommands(String version) {
+        java.util.regex.Matcher m = Pattern.compile("(\\d+)\\.(\\d+)").matcher(version == null ? "" : version);
+        if (!m.find()) {
+            return false;
+        }
+        int major = Integer.parseInt(m.group(1));
+        int minor = Integer.parseInt(m.group(2));
+        return switch (major) {
+            case 13 -> minor >= 22;
+            case 14 -> minor >= 19;
+            case 15 -> minor >= 14;
+            case 16 -> minor >= 10;
+            case 17 -> minor >= 6;
+            default -> major >= 18;
+        };
+    }
+
+    /** Whether this dump is restored: configured, and not turned off by its settings file ({@code restore = false}). */
+    public boolean wanted(@ExchangeProperty("restore") String restore, @ExchangeProperty("pgCompatible") String pgCompatible,
+                          @ExchangeProperty("fileName") String fileName) {
+        if (!configured() || "false".equalsIgnoreCase(restore == null ? "" : restore.trim())) {
+            return false;
+        }
+        // upgrade.api = jsonrpc: the platform said the upgraded database may not restore on the client's PostgreSQL
+        if ("false".equalsIgnoreCase(pgCompatible == null ? "" : pgCompatible.trim())) {
+            LOG.warn("{}: not restored: the platform said the upgraded database may not restore on the client's PostgreSQL "
+                    + "(is_pg_version_compatible = false); the archive is delivered, restore it on a newer PostgreSQL", fileName);
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * Checks a dump's own restore settings at admission: {@code restore} is true or false, {@code restore-name} a
+     * database name the courier may create, {@code source-database} a folder name, and none asks for a restore that is
+     * not configured.
+     */
+    public void checkSettings(@ExchangeProperty("restore") String restore, @ExchangeProperty("restoreName") String restoreName,
+                              @ExchangeProperty("sourceDatabase") String sourceDatabase)
+            throws com.odooupgradecourier.dump.BadDumpException {
+        if (restore != null && !restore.isBlank() && !restore.trim().equalsIgnoreCase("true") && !restore.trim().equalsIgnoreCase("false")) {
+            throw new com.odooupgradecourier.dump.BadDumpException("restore must be true or false in the dump's settings file");
+        }
+        if ("true".equalsIgnoreCase(restore == null ? "" : restore.trim()) && !configured()) {
+            throw new com.odooupgradecourier.dump.BadDumpException("the dump's settings ask for a restore, but courier.restore.url "
+                    + "is not set: set it, or drop the dump without restore = true");
+        }
+        if (restoreName != null && !restoreName.isBlank() && !GIVEN_NAME.matcher(restoreName.trim()).matches()) {
+            throw new com.odooupgradecourier.dump.BadDumpException("restore-name must be a database name of lower-case letters, digits "
+                    + "and underscores (at most 60, so that _2, _3, … fit; not starting with a digit)");
+        }
+        if (sourceDatabase != null && !sourceDatabase.isBlank() && !SOURCE_DATABASE.matcher(sourceDatabase.trim()).matches()) {
+            throw new com.odooupgradecourier.dump.BadDumpException("source-database must be the name of the database the dump was "
+                    + "made from (letters, digits, _ . -), as its filestore folder is named");
+        }
+    }
+
+    /**
+     * The database name a dump is restored as before a suffix: its {@code restore-name}, else the template with the
+     * dump's file name without its extension and the target with dots as underscores, e.g. {@code acme.zip} to 17.0:
+     * {@code acme_17_0}. Anything but letters, digits and underscores becomes an underscore.
+     */
+    public String baseName(String fileName, String target, String restoreName) {
+        if (restoreName != null && !restoreName.isBlank()) {
+            return restoreName.trim();
+        }
+        String stem = fileName;
+        for (String ext : List.of(".gz", ".zip", ".dump", ".sql", ".backup", ".pgdump", ".tar")) {
+            if (stem.toLowerCase(Locale.ROOT).endsWith(ext) && stem.length() > ext.length()) {
+                stem = stem.substring(0, stem.length() - ext.length());
+            }
+        }
+        String name = settings.nameTemplate().replace("${stem}", stem).replace("${target}", target == null ? "" : target)
+                .toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_").replaceAll("_+", "_");
+        if (name.isEmpty() || !Character.isLetter(name.charAt(0)) && name.charAt(0) != '_') {
+            name = "db_" + name;
+        }
+        // room for a suffix (_99) within PostgreSQL's 63 bytes
+        return name.length() > 60 ? name.substring(0, 60) : name;
+    }
+
+    /**
+     * Restores the exchange's downloaded archive ({@code archivePath}) into a database it makes, and its filestore
+     * beside the others. What an earlier attempt made ({@code restoredTo}, {@code restoreRole}) is dropped first. Sets
+     * {@code restoredTo}, {@code filestorePath}, {@code missingAttachments} and {@code neutralized}; the store learns the
+     * database's name and role ({@code database-created}) before they are made.
+     *
+     * @throws RestoreFailedException      final: what it made is dropped, the message ends with the program's last lines
+     * @throws RestoreUnavailableException the server went away (or a folder is short of space): taken up again later
+     */
+    public void restore(Exchange exchange) throws Exception {
+        String dumpId = exchange.getProperty("dumpId", String.class);
+        String fileName = exchange.getProperty("fileName", String.class);
+        long deadline = System.nanoTime() + settings.timeout().toNanos();
+        try {
+            cleanUp(exchange);
+            Archive archive = Archive.read(Path.of(exchange.getProperty("archivePath", String.class)));
+            checkVersion(exchange.getProperty("pgVersion", String.class));
+            requireSpace(archive, dumpId);
+            String role = "courier_restore_" + HexFormat.of().formatHex(RANDOM.generateSeed(6));
+            String password = HexFormat.of().formatHex(RANDOM.generateSeed(24));
+            String name = make(exchange, role, password,
+                    baseName(fileName, exchange.getProperty("target", String.class), exchange.getProperty("restoreName", String.class)));
+            Path filestore = settings.filestoreDir() == null ? null : settings.filestoreDir().resolve(name);
+            try {
+                load(archive, role, password, name, dumpId, deadline);
+                mergeFilestore(exchange, archive, filestore);
+                // as the configured role (one of the restore's role): the archive may have changed its own role's password
+                try (Connection c = server.connect(name)) {
+                    exchange.setProperty("neutralized", "test".equalsIgnoreCase(exchange.getProperty("aim", String.class))
+                            ? neutralize(c, fileName) : null);
+                    exchange.setProperty("missingAttachments", filestore == null ? null : missingAttachments(c, filestore));
+                }
+                server.handOver(name, role, settings.owner().isEmpty() ? server.user() : settings.owner());
+                exchange.setProperty("restoreRole", null);
+                exchange.setProperty("filestorePath", filestore == null || !Files.isDirectory(filestore) ? null : filestore.toString());
+            } catch (Exception e) {
+                // only while this node still holds the dump: a node that lost it never drops what another restored
+                dumps.fence(dumpId, fileName);
+                dropQuietly(exchange, name, role, filestore);
+                throw e;
+            }
+        } catch (SQLException e) {
+            if (isConnectionLost(e)) {
+                throw new RestoreUnavailableException("the PostgreSQL server " + server() + " could not be reached: " + e.getMessage(), e);
+            }
+            throw new RestoreFailedException("restore failed: " + e.getMessage(), e);
+        } catch (RestoreFailedException | RestoreUnavailableException | NotEnoughSpaceException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new RestoreFailedException("restore failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * What an earlier attempt made and recorded ({@code restoredTo}, its role, its filestore folder) is dropped, so the
+     * restore starts over under a name of its own. Done before a retry, and when a restore that met a fault that may pass
+     * is taken up again.
+     */
+    public void cleanUp(Exchange exchange) throws SQLException {
+        String earlier = exchange.getProperty("restoredTo", String.class);
+        String role = exchange.getProperty("restoreRole", String.class);
+        String dumpId = exchange.getProperty("dumpId", String.class);
+        if (earlier != null && NAME.matcher(earlier).matches()) {
+            if (server.dropIfMadeFor(earlier, dumpId)) {
+                LOG.info("{}: the database {} a broken restore left was dropped; restoring again", exchange.getProperty("fileName"), earlier);
+                if (settings.filestoreDir() != null) {
+                    deleteTree(settings.filestoreDir().resolve(earlier));
+                }
+            }
+        }
+        if (role != null && RestoreServer.ROLE.matcher(role).matches()) {
+            server.dropRole(role);
+        }
+        exchange.setProperty("restoredTo", null);
+        exchange.setProperty("restoreRole", null);
+    }
+
+    /** Makes the role and the first free database of {@code base}, {@code base_2}, …, each recorded before it is made. */
+    private String make(Exchange exchange, String role, String password, String base) throws Exception {
+        requireRights();
+        for (int i = 1; i <= MAX_SUFFIX; i++) {
+            String name = i == 1 ? base : base + "_" + i;
+            if (settings.filestoreDir() != null && Files.exists(settings.filestoreDir().resolve(name), LinkOption.NOFOLLOW_LINKS)
+                    || server.exists(name)) {
+                continue;
+            }
+            exchange.setProperty("restoredTo", name);
+            exchange.setProperty("restoreRole", role);
+            dumps.go(exchange, "database-created");
+            if (server.create(role, password, name, exchange.getProperty("dumpId", String.class))) {
+                return name;
+            }
+        }
+        server.dropRole(role);
+        throw new RestoreFailedException("the names " + base + " to " + base + "_" + MAX_SUFFIX + " are all taken");
+    }
+
+    /** The configured role may make roles and databases: said in one sentence, with what to run, when it may not. */
+    private void requireRights() throws SQLException, RestoreFailedException {
+        try (Connection c = server.connect(server.maintenanceDb);
+             ResultSet rs = c.createStatement().executeQuery("select rolcreatedb, rolcreaterole, current_user from pg_roles "
+                     + "where rolname = current_user")) {
+            if (rs.next() && !(rs.getBoolean(1) && rs.getBoolean(2))) {
+                throw new RestoreFailedException("the role " + rs.getString(3) + " (courier.restore.user) needs CREATEDB and CREATEROLE "
+                        + "to restore each archive as a role of its own: ALTER ROLE " + rs.getString(3) + " CREATEDB CREATEROLE");
+            }
+        }
+    }
+
+    /** The server is not older than the database the platform upgraded (v1's status names its PostgreSQL). */
+    private void checkVersion(String pgVersion) throws SQLException, RestoreFailedException {
+        java.util.regex.Matcher m = Pattern.compile("^\\s*(\\d+)").matcher(pgVersion == null ? "" : pgVersion);
+        if (!m.find()) {
+            return;
+        }
+        int wanted = Integer.parseInt(m.group(1));
+        int major = server.majorVersion();
+        if (major < wanted) {
+            throw new RestoreFailedException("the PostgreSQL server " + server() + " runs PostgreSQL " + major + ", older than "
+                    + wanted + ", the version of the upgraded database (the platform's status): restore it on PostgreSQL " + wanted
+                    + " or newer");
+        }
+    }
+
+    /** What is unpacked for pg_restore, and the filestore, fit where they go. */
+    private void requireSpace(Archive archive, String dumpId) throws IOException {
+        if (archive.zip() && archive.kind() != Archive.Kind.SQL && archive.kind() != Archive.Kind.SQL_GZIP) {
+            NotEnoughSpaceException.require(workDir, archive.size() + (64L << 20), "the dump unpacked for pg_restore");
+        }
+        if (settings.filestoreDir() != null && archive.zip()) {
+            long filestore = 0;
+            try (ZipFile zip = new ZipFile(archive.file().toFile())) {
+                for (String e : archive.filestoreEntries(zip)) {
+                    filestore += Math.max(0, zip.getEntry(e).getSize());
+                }
+            }
+            NotEnoughSpaceException.require(settings.filestoreDir(), filestore + (16L << 20), "the filestore of " + dumpId);
+        }
+    }
+
+    /** The dump into the new database, as the restore's own role. */
+    private void load(Archive archive, String role, String password, String name, String dumpId, long deadline) throws Exception {
+        java.util.Map<String, String> as = server.connection(role, password, name);
+        Path unpacked = null;
+        try (ZipFile zip = archive.zip() ? new ZipFile(archive.file().toFile()) : null) {
+            switch (archive.kind()) {
+                case SQL, SQL_GZIP -> {
+                    String key = HexFormat.of().formatHex(RANDOM.generateSeed(24));
+                    try (InputStream sql = RestrictedSql.of(archive.sql(zip), key)) {
+                        check("psql", name, programs.run("psql", List.of("--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--file=-"),
+                                as, sql, left(deadline), password));
+                    }
+                }
+                case CUSTOM -> {
+                    Path file = archive.file();
+                    if (zip != null) {
+                        unpacked = unpack(zip, archive.entry(), workDir.resolve(dumpId + ".restore.dump"));
+                        file = unpacked;
+                    }
+                    pgRestore(file, false, as, name, deadline, password);
+                }
+                case DIRECTORY -> {
+                    unpacked = workDir.resolve(dumpId + ".restore.d");
+                    Moves.deleteTree(unpacked);
+                    for (java.util.Enumeration<? extends ZipEntry> en = zip.entries(); en.hasMoreElements(); ) {
+                        ZipEntry e = en.nextElement();
+                        String rest = e.getName().substring(Math.min(e.getName().length(), archive.entry().length()));
+                        if (e.getName().startsWith(archive.entry()) && !e.isDirectory() && !rest.contains("/") && !rest.contains("..")) {
+                            unpack(zip, e.getName(), unpacked.resolve(rest));
+                        }
+                    }
+                    pgRestore(unpacked, true, as, name, deadline, password);
+                }
+                default -> throw new IllegalStateException(archive.kind().name());
+            }
+        } finally {
+            if (unpacked != null) {
+                Moves.deleteTree(unpacked);
+            }
+        }
+    }
+
+    private void pgRestore(Path dump, boolean directory, java.util.Map<String, String> as, String name, long deadline, String password)
+            throws Exception {
+        List<String> args = new ArrayList<>(List.of("--no-owner", "--exit-on-error", "--dbname=" + name));
+        if (directory) {
+            args.add("--format=directory");
+        }
+        if (settings.jobs() > 1) {
+            args.add("--jobs=" + settings.jobs());
+        }
+        args.add(dump.toString());
+        check("pg_restore", name, programs.run("pg_restore", args, as, null, left(deadline), password));
+    }
+
+    private void check(String tool, String name, Programs.Result r) throws RestoreFailedException, RestoreUnavailableException {
+        if (r.exit() == 0) {
+            return;
+        }
+        if (r.serverGone()) {
+            throw new RestoreUnavailableException(tool + " lost the PostgreSQL server " + server() + " restoring into " + name + ": "
+                    + r.stderr());
+        }
+        throw new RestoreFailedException(tool.equals("psql") ? "psql stopped at an error restoring into " + name + ": " + r.stderr()
+                : "pg_restore failed restoring into " + name + ": " + r.stderr());
+    }
+
+    private Duration left(long deadline) throws RestoreFailedException {
+        long nanos = deadline - System.nanoTime();
+        if (nanos <= 0) {
+            throw new RestoreFailedException("the restore ran longer than courier.restore.timeout (" + settings.timeout().toSeconds()
+                    + " s)");
+        }
+        return Duration.ofNanos(nanos);
+    }
+
+    /**
+     * The restored database's filestore: its own first (the dropped zip's, or its folder in
+     * courier.restore.source-filestore-dir named by the dump's source-database), the platform's merged over it.
+     */
+    private void mergeFilestore(Exchange exchange, Archive archive, Path target) throws IOException, RestoreFailedException {
+        String fileName = exchange.getProperty("fileName", String.class);
+        List<String> returned;
+        try (ZipFile zip = archive.zip() ? new ZipFile(archive.file().toFile()) : null) {
+            returned = zip == null ? List.of() : archive.filestoreEntries(zip);
+            if (target == null) {
+                if (!returned.isEmpty()) {
+                    LOG.warn("{}: the archive has a filestore, but courier.restore.filestore-dir is not set: it is not restored", fileName);
+                }
+                return;
+            }
+            try {
+                Files.createDirectories(target);
+            } catch (java.nio.file.FileSystemException e) {
+                throw new RestoreFailedException("the database's filestore folder " + target + " cannot be made: "
+                        + (e instanceof java.nio.file.FileAlreadyExistsException || "Not a directory".equals(e.getReason())
+                        ? "a file is in its way (in courier.restore.filestore-dir)" : e.getReason()));
+            }
+            original(exchange, target);
+            if (zip != null) {
+                Filestores.extract(zip, returned, "filestore/", target, true, "the archive's");
+            }
+        }
+    }
+
+    /** The database's own filestore into {@code target}, when the dump brought one or its source's folder is known. */
+    private void original(Exchange exchange, Path target) throws IOException, RestoreFailedException {
+        String source = exchange.getProperty("sourceDatabase", String.class);
+        if (source != null && !source.isBlank() && settings.sourceFilestoreDir() != null) {
+            Filestores.linkFolder(settings.sourceFilestoreDir().resolve(source.trim()), target);
+            return;
+        }
+        String dump = exchange.getProperty("dumpPath", String.class);
+        if (!"odoo-zip".equals(exchange.getProperty("dumpFormat")) || dump == null || !Files.isRegularFile(Path.of(dump))) {
+            return;
+        }
+        try (ZipFile zip = new ZipFile(dump)) {
+            List<String> own = new ArrayList<>();
+            for (java.util.Enumeration<? extends ZipEntry> en = zip.entries(); en.hasMoreElements(); ) {
+                ZipEntry e = en.nextElement();
+                if (e.getName().startsWith("filestore/") && !e.isDirectory()) {
+                    own.add(e.getName());
+                }
+            }
+            Filestores.extract(zip, own, "filestore/", target, false, "the dropped dump's");
+        }
+    }
+
+    /**
+     * A test database must not reach the world: the platform neutralizes test upgrades ({@code database.is_neutralized});
+     * when it did not, the courier does (restore/neutralize.sql). Null when the database is not Odoo's (no
+     * ir_config_parameter).
+     *
+     * @return {@code platform} or {@code courier}
+     */
+    private static String neutralize(Connection c, String fileName) throws SQLException, IOException {
+        try (Statement s = c.createStatement()) {
+            try (ResultSet rs = s.executeQuery("select to_regclass('ir_config_parameter') is not null")) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    return null;
+                }
+            }
+            try (ResultSet rs = s.executeQuery("select value from ir_config_parameter where key = 'database.is_neutralized'")) {
+                if (rs.next() && List.of("true", "1").contains(String.valueOf(rs.getString(1)).trim().toLowerCase(Locale.ROOT))) {
+                    return "platform";
+                }
+            }
+            try (InputStream sql = Restorer.class.getResourceAsStream("/restore/neutralize.sql")) {
+                s.execute(new String(sql.readAllBytes(), StandardCharsets.UTF_8));
+            }
+        }
+        LOG.warn("{}: the platform did not neutralize this test database: neutralized by the courier (crons and mail servers off)",
+                fileName);
+        return "courier";
+    }
+
+    /** How many attachments the database names that its filestore does not hold. */
+    private static Long missingAttachments(Connection c, Path filestore) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            try (ResultSet rs = s.executeQuery("select to_regclass('ir_attachment') is not null")) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    return null;
+                }
+            }
+            s.setFetchSize(10_000);
+            c.setAutoCommit(false);
+            List<String> files = new ArrayList<>();
+            long missing = 0;
+            try (ResultSet rs = s.executeQuery("select store_fname from ir_attachment where store_fname is not null and store_fname <> ''")) {
+                while (rs.next()) {
+                    files.add(rs.getString(1));
+                    if (files.size() == 10_000) {
+                        missing += Filestores.missing(filestore, files);
+                        files.clear();
+                    }
+                }
+            }
+            c.commit();
+            return missing + Filestores.missing(filestore, files);
+        }
+    }
+
+    /** Drops what a failed restore made (while the server answers: otherwise it stays recorded, and goes at the next attempt). */
+    private void dropQuietly(Exchange exchange, String name, String role, Path filestore) {
+        try {
+            server.dropIfMadeFor(name, exchange.getProperty("dumpId", String.class));
+            server.dropRole(role);
+            exchange.setProperty("restoredTo", null);
+            exchange.setProperty("restoreRole", null);
+            if (filestore != null) {
+                deleteTree(filestore);
+            }
+        } catch (Exception e) {
+            LOG.warn("{}: the database {} the restore made could not be dropped now ({}): it is dropped when the restore is taken up "
+                    + "again", exchange.getProperty("fileName"), name, e.getMessage());
+        }
+    }
+
+    /** One entry of the zip, streamed to a file of its own in the work folder (pg_restore's parallel jobs need a file). */
+    private static Path unpack(ZipFile zip, String entry, Path out) throws IOException {
+        Files.createDirectories(out.getParent());
+        try (InputStream in = zip.getInputStream(zip.getEntry(entry))) {
+            Files.copy(in, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        return out;
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try {
+            Moves.deleteTree(dir);
+        } catch (IOException e) {
+            LOG.warn("The filestore {} of a failed restore could not be removed: {}", dir, e.getMessage());
+        }
+    }
+
+    private static boolean isConnectionLost(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException s && s.getSQLState() != null && (s.getSQLState().startsWith("08") || s.getSQLState().startsWith("57P"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
