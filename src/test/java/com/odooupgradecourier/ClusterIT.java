@@ -89,7 +89,7 @@ class ClusterIT {
                     await().atMost(Duration.ofSeconds(90)).until(() -> Files.exists(h.out.resolve(TestDumps.delivered(name))));
                 }
                 for (Map.Entry<String, byte[]> e : originals.entrySet()) {
-                    assertThat(HttpsFlowTest.unzip(h.out.resolve(TestDumps.delivered(e.getKey()))).get("dump.sql"))
+                    assertThat(HttpsFlowIT.unzip(h.out.resolve(TestDumps.delivered(e.getKey()))).get("dump.sql"))
                             .as(e.getKey()).isEqualTo(e.getValue());
                     assertThat(h.simulator.createdFor(e.getKey())).as("one request for %s", e.getKey()).isEqualTo(1);
                 }
@@ -137,10 +137,10 @@ class ClusterIT {
                 h.simulator.releaseAll();
                 Path delivered = h.out.resolve(TestDumps.delivered("handed.dump"));
                 await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(delivered));
-                assertThat(HttpsFlowTest.unzip(delivered).get("dump.sql")).isEqualTo(original);
+                assertThat(HttpsFlowIT.unzip(delivered).get("dump.sql")).isEqualTo(original);
                 Path second = h.out.resolve(TestDumps.delivered("uploading.dump"));
                 await().atMost(Duration.ofSeconds(90)).until(() -> Files.exists(second));
-                assertThat(HttpsFlowTest.unzip(second).get("dump.sql")).isEqualTo(uploading);
+                assertThat(HttpsFlowIT.unzip(second).get("dump.sql")).isEqualTo(uploading);
                 assertThat(h.simulator.calls("create")).isEqualTo(2);
                 assertThat(h.simulator.calls("upload")).as("nothing redone").isEqualTo(1);
                 assertThat(h.simulator.calls("process")).isEqualTo(2);
@@ -204,7 +204,7 @@ class ClusterIT {
                 byte[] original = drop(h, "after-twin.dump", 2 * 1024 * 1024);
                 Path delivered = h.out.resolve(TestDumps.delivered("after-twin.dump"));
                 await().atMost(Duration.ofSeconds(90)).until(() -> Files.exists(delivered));
-                assertThat(HttpsFlowTest.unzip(delivered).get("dump.sql")).isEqualTo(original);
+                assertThat(HttpsFlowIT.unzip(delivered).get("dump.sql")).isEqualTo(original);
                 assertThat(Files.readString(log)).doesNotContain("lost its hold").doesNotContain("no longer holds it");
                 assertThat(h.simulator.calls("create")).isEqualTo(1);
             }

@@ -8,7 +8,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import javax.sql.DataSource;
-import org.springframework.jdbc.core.JdbcTemplate;
+
 
 /**
  * A real service against a real simulator, in folders of a test's own: the service is started through
@@ -112,8 +112,8 @@ public final class CourierHarness implements AutoCloseable {
         }
     }
 
-    public JdbcTemplate store() {
-        return new JdbcTemplate(courier.context().getRegistry().lookupByNameAndType("store", DataSource.class));
+    public TestStore store() {
+        return new TestStore(courier.context().getRegistry().lookupByNameAndType("store", DataSource.class));
     }
 
     /** Drops a file the way a user does: written elsewhere, then moved in. */

@@ -85,7 +85,7 @@ class JarIT {
             byte[] original = Files.readAllBytes(staged);
             Files.move(staged, tmp.resolve("drop/demo.sql"));
             await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(tmp.resolve("out/upgraded_demo.sql.log")));
-            assertThat(HttpsFlowTest.unzip(tmp.resolve("out/upgraded_demo.sql.zip")).get("upgraded.sql")).isEqualTo(original);
+            assertThat(HttpsFlowIT.unzip(tmp.resolve("out/upgraded_demo.sql.zip")).get("upgraded.sql")).isEqualTo(original);
             assertThat(Files.readString(tmp.resolve("out.log"))).contains("Demo mode: using the built-in simulator", "with rsync over ssh (port",
                     "is done", "DELIVERED as upgraded_demo.sql.zip");
         } finally {

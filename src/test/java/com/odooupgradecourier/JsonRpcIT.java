@@ -63,7 +63,7 @@ class JsonRpcIT {
             try (CourierProcess third = CourierProcess.start(log, List.of(), env)) {
                 Path delivered = h.out.resolve("upgraded_big.dump.zip");
                 await().atMost(Duration.ofSeconds(90)).until(() -> Files.exists(delivered));
-                assertThat(HttpsFlowTest.unzip(delivered).get("upgraded.dump")).isEqualTo(original);
+                assertThat(HttpsFlowIT.unzip(delivered).get("upgraded.dump")).isEqualTo(original);
                 await().atMost(Duration.ofSeconds(10)).until(() -> "delivered".equals(RestartIT.step(h)));
                 HttpClient http = HttpClient.newHttpClient();
                 page = http.send(HttpRequest.newBuilder(URI.create(h.http() + "/")).build(), HttpResponse.BodyHandlers.ofString()).body();

@@ -28,7 +28,7 @@ class JsonRpcPartsTest {
 
     @Test
     void aTransferAnswerThatCannotBeUsedIsFinal() throws Exception {
-        Rsync rsync = new Rsync(tmp, "", new com.odooupgradecourier.service.Progress(30));
+        Rsync rsync = new Rsync(tmp, "", new com.odooupgradecourier.transfer.Progress(30));
         rsync.checkAnswer("2222", "[h]:2222 ssh-ed25519 AAAA\n", "download", "upgraded.dump");
         assertThatThrownBy(() -> rsync.checkAnswer("99999", "", "upload", null)).isInstanceOf(UnexpectedAnswerException.class);
         assertThatThrownBy(() -> rsync.checkAnswer("22 -oProxyCommand=x", "", "upload", null)).isInstanceOf(UnexpectedAnswerException.class);
@@ -71,12 +71,12 @@ class JsonRpcPartsTest {
                 Files.copy(p, config.resolve(p.toString()));
             }
         }
-        Files.copy(Path.of("routes/platform-v1/create.yaml"), config.resolve("routes/create.yaml"));
+        Files.writeString(config.resolve("routes/platform-v1/poll.yaml"), "# the poll route of an earlier version\n");
         CourierMain courier = new CourierMain(false, config, Map.of("upgrade.contract", "M1", "upgrade.email", "a@example.com",
                 "courier.data-dir", tmp.resolve("data").toString(), "courier.drop-dir", tmp.resolve("drop").toString(),
                 "courier.http-port", String.valueOf(CourierHarness.freePort())));
         try {
-            assertThatThrownBy(courier::start).hasStackTraceContaining("holds create.yaml of an earlier version")
+            assertThatThrownBy(courier::start).hasStackTraceContaining("holds platform-v1/poll.yaml of an earlier version")
                     .hasStackTraceContaining("Install routes/ afresh");
         } finally {
             courier.stop();

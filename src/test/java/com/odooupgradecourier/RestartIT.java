@@ -42,7 +42,7 @@ class RestartIT {
             try (CourierProcess second = CourierProcess.start(log, List.of(), CourierProcess.env(h))) {
                 Path delivered = h.out.resolve("upgraded_big.dump.zip");
                 await().atMost(Duration.ofSeconds(90)).until(() -> Files.exists(delivered));
-                assertThat(HttpsFlowTest.unzip(delivered).get("dump.sql")).isEqualTo(original);
+                assertThat(HttpsFlowIT.unzip(delivered).get("dump.sql")).isEqualTo(original);
                 await().atMost(Duration.ofSeconds(10)).until(() -> "delivered".equals(step(h)));
                 assertThat(h.simulator.calls("create")).as("one platform request for the dump").isEqualTo(1);
                 try (Stream<Path> out = Files.list(h.out)) {

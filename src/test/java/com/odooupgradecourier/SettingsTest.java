@@ -21,7 +21,15 @@ class SettingsTest {
         "upgrade.retry.attempts|-3|upgrade.retry.attempts (UPGRADE_RETRY_ATTEMPTS) is '-3': a whole number of retries from 0 to 100",
         "courier.settle-time|-1|courier.settle-time (COURIER_SETTLE_TIME) is '-1': a whole number of milliseconds from 0 to",
         "courier.lease-time|0|courier.lease-time (COURIER_LEASE_TIME) is '0': a whole number of seconds from 2 to 86400",
-        "courier.output-uri|bogus:xyz|courier.output-uri (COURIER_OUTPUT_URI) is 'bogus:xyz': an endpoint URI this service can write to",
+        "courier.output-uri|bogus:xyz|courier.output-uri (COURIER_OUTPUT_URI) is 'bogus:xyz': a folder or a file server archives are",
+        "courier.output-uri|log:x|courier.output-uri (COURIER_OUTPUT_URI) is 'log:x': a folder or a file server archives are delivered to",
+        "courier.output-uri|file:DROP|is 'file:DROP': a folder apart from courier.drop-dir (DROP): every archive delivered there would be taken",
+        "courier.output-uri|file:DROP/sub|a folder apart from courier.drop-dir",
+        "courier.output-uri|file:DATA|a folder apart from courier.data-dir",
+        "upgrade.aim|prod|upgrade.aim (UPGRADE_AIM) is 'prod': one of test, production",
+        "courier.ignore-pattern|([|courier.ignore-pattern (COURIER_IGNORE_PATTERN) is '([': a regular expression",
+        "upgrade.api-url|ftp://x/y|upgrade.api-url (UPGRADE_API_URL) is 'ftp://x/y': the platform's address, http:// or https:// with a host",
+        "upgrade.api-url|http://|upgrade.api-url (UPGRADE_API_URL) is 'http://': the platform's address",
         "upgrade.transfer|ftp|upgrade.transfer (UPGRADE_TRANSFER) is 'ftp': one of auto, https, sftp",
         "upgrade.sftp-threshold|big|upgrade.sftp-threshold (UPGRADE_SFTP_THRESHOLD) is 'big': a size such as 64MB"})
     void aValueThatCannotWorkIsRefusedAtStartInOneLine(String key, String value, String said) {
@@ -32,7 +40,7 @@ class SettingsTest {
         overrides.put("courier.output-uri", "file:" + tmp.resolve("out"));
         overrides.put("upgrade.contract", "M1");
         overrides.put("upgrade.email", "a@example.com");
-        overrides.put(key, value);
+        overrides.put(key, value.replace("DROP", tmp.resolve("drop").toString()).replace("DATA", tmp.resolve("data").toString()));
         CourierMain courier = new CourierMain(false, overrides);
         Throwable refused = catchThrowable(courier::start);
         try {
@@ -45,7 +53,8 @@ class SettingsTest {
         while (cause.getCause() != null && !(cause instanceof IllegalStateException)) {
             cause = cause.getCause();
         }
-        assertThat(cause.getMessage()).contains(said).doesNotContain("\n").doesNotContain("For input string");
+        assertThat(cause.getMessage()).contains(said.replace("DROP", tmp.resolve("drop").toString())).doesNotContain("\n")
+                .doesNotContain("For input string");
         assertThat(tmp.resolve("data/courier.db")).as("refused before the store was opened").doesNotExist();
     }
 }

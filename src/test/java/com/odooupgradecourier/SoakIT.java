@@ -79,7 +79,7 @@ class SoakIT {
             }
             for (Map.Entry<String, byte[]> e : originals.entrySet()) {
                 Path archive = h.out.resolve(TestDumps.delivered(e.getKey()));
-                assertThat(HttpsFlowTest.unzip(archive).get("dump.sql")).as("%s (seed %d)", e.getKey(), seed).isEqualTo(e.getValue());
+                assertThat(HttpsFlowIT.unzip(archive).get("dump.sql")).as("%s (seed %d)", e.getKey(), seed).isEqualTo(e.getValue());
             }
             assertThat(lostInTheWindow).as("requests made in the instant of a kill (seed %d)", seed).isBetween(0, 4);
             assertThat(h.simulator.requestCount()).as("one request per dump, but for those (seed %d)", seed).isEqualTo(20 + lostInTheWindow);

@@ -57,7 +57,9 @@ public class DumpInspector {
             // written to after it was taken as complete: a copy that paused longer than the settle time
             throw changed(settled.text(), before);
         }
-        exchange.setProperty("dumpFormat", format(file));
+        String format = format(file);
+        WholeDump.require(file, format);
+        exchange.setProperty("dumpFormat", format);
         exchange.setProperty("dumpSize", before.size());
         // computed while the file settled in the drop folder when it is still that file; read now otherwise
         String sha256 = hashes.sha256Of(file);

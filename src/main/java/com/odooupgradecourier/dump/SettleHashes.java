@@ -34,7 +34,10 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
     /** Files hashed but not admitted (a file removed from the drop folder before it was taken) are forgotten past this. */
     private static final int KEPT = 1000;
 
+    private static final Logger LOG_COURIER = LoggerFactory.getLogger("courier");
     private final Map<FileStamp, String> hashes = new LinkedHashMap<>();
+    /** The links to nothing already said (each is said once). */
+    private final java.util.Set<String> danglingSaid = new java.util.LinkedHashSet<>();
     /** How each file looked when it was taken as settled, by device and inode (a move in the same file system keeps them). */
     private final Map<String, FileStamp> settled = new LinkedHashMap<>();
 
@@ -50,6 +53,12 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
     public boolean acquireExclusiveReadLock(GenericFileOperations<File> operations, GenericFile<File> file, Exchange exchange)
             throws Exception {
         Path path = file.getFile().toPath();
+        if (Files.isSymbolicLink(path) && !Files.exists(path)) {
+            // a link to nothing cannot even be moved by the file consumer (it asks whether the target exists): it is not
+            // taken, said once, and listed by GET /drop
+            danglingLink(path);
+            return false;
+        }
         long start = System.currentTimeMillis();
         FileStamp before = null;
         while (true) {
@@ -77,6 +86,16 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
                 return false;
             }
             Thread.sleep(getCheckInterval());
+        }
+    }
+
+    private synchronized void danglingLink(Path path) {
+        if (danglingSaid.add(path.getFileName().toString())) {
+            if (danglingSaid.size() > KEPT) {
+                danglingSaid.remove(danglingSaid.iterator().next());
+            }
+            LOG_COURIER.warn("{}: a link to a file that is not there: not taken (drop the dump itself, not a link to it)",
+                    path.getFileName());
         }
     }
 

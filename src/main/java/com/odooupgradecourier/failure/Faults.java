@@ -4,7 +4,7 @@ import com.jcraft.jsch.ChannelSftp;
 import com.jcraft.jsch.JSchException;
 import com.jcraft.jsch.SftpException;
 import com.odooupgradecourier.dump.BadDumpException;
-import com.odooupgradecourier.dump.DuplicateDumpException;
+import com.odooupgradecourier.store.DuplicateDumpException;
 import com.odooupgradecourier.support.FileChangedException;
 import com.odooupgradecourier.support.NotEnoughSpaceException;
 import com.odooupgradecourier.platform.PlatformFailureException;
@@ -57,13 +57,31 @@ public class Faults {
 
     /** What {@code error} means: may it pass, its kind, what to do. */
     public static Fault classify(Throwable error, boolean hasRequest) {
-        if (error == null) {
-            return new Fault(false, "unknown", hasRequest ? "Follow the request on the platform with its id; drop the dump again "
-                    + "once the cause is fixed." : "Drop the dump again once the cause is fixed.");
+        Fault fault = error == null ? null
+                : firstOf(ownFault(error), platformFault(error, hasRequest), connectionFault(error), fileFault(error));
+        return fault != null ? fault : new Fault(false, "unknown", hasRequest ? "Follow the request on the platform with its id; drop "
+                + "the dump again once the cause is fixed." : "Drop the dump again once the cause is fixed.");
+    }
+
+    private static Fault firstOf(Fault... faults) {
+        for (Fault f : faults) {
+            if (f != null) {
+                return f;
+            }
         }
+        return null;
+    }
+
+    /** The courier's own findings: the store, the dump itself. */
+    private static Fault ownFault(Throwable error) {
         if (cause(error, StoreUnavailableException.class) != null || storeConnectionLost(error)) {
             return new Fault(true, "store-unavailable", "The store (courier.store.url) could not be reached: the dump goes on "
                     + "where it was once the store is back; check the database server.");
+        }
+        if (error instanceof com.odooupgradecourier.dump.CustodyLostException) {
+            return new Fault(false, "custody-lost", "Nothing is done again for it: look for its upgraded archive in the output (it was "
+                    + "likely delivered after the store's copy was made) and for it in the failed folder; only if it is in neither, "
+                    + "drop the dump again.");
         }
         if (error instanceof DuplicateDumpException) {
             return new Fault(false, "duplicate", "Nothing to do: the dump already in flight will be delivered. This copy was set "
@@ -74,6 +92,14 @@ public class Faults {
                     + "dump once more (best copied under a temporary name such as <name>.part and renamed when complete). "
                     + "Nothing of this copy is delivered.");
         }
+        if (error instanceof BadDumpException) {
+            return new Fault(false, "bad-dump", "Fix or replace the file, then drop it into the drop folder again.");
+        }
+        return null;
+    }
+
+    /** What the platform answered, or did not. */
+    private static Fault platformFault(Throwable error, boolean hasRequest) {
         if (error instanceof UpgradeTimeoutException) {
             return new Fault(false, "lifetime-over", hasRequest
                     ? "Follow the request on the platform (status_url, with your request key) or ask Odoo support with the request id."
@@ -87,9 +113,6 @@ public class Faults {
             return new Fault(false, "unsafe-url", "Check the download host named above; if the platform really serves archives "
                     + "from there, add it to upgrade.download-hosts, " + RETRY);
         }
-        if (error instanceof BadDumpException) {
-            return new Fault(false, "bad-dump", "Fix or replace the file, then drop it into the drop folder again.");
-        }
         if (error instanceof PlatformFailureException p) {
             return platformRefused(p);
         }
@@ -101,6 +124,11 @@ public class Faults {
             return new Fault(true, "platform-unavailable", "The platform kept failing after every retry; it may be down. Drop the "
                     + "dump again later.");
         }
+        return null;
+    }
+
+    /** A server that refused a key, a host key or a transfer. */
+    private static Fault connectionFault(Throwable error) {
         RefusedException refused = cause(error, RefusedException.class);
         if (refused != null) {
             return switch (refused.reason()) {
@@ -127,6 +155,11 @@ public class Faults {
                         + "and privateKeyFile in courier.output-uri, " + RETRY);
             }
         }
+        return null;
+    }
+
+    /** Files, folders, disks and outputs. */
+    private static Fault fileFault(Throwable error) {
         if (permissionDenied(error)) {
             return new Fault(false, "permission-denied", "A server refused to write or read a file (permission denied): give the "
                     + "service's user the right there, " + RETRY);
@@ -161,8 +194,7 @@ public class Faults {
             return new Fault(true, "io", "A file could not be read or written, or a connection broke (see the error): fix the cause, "
                     + RETRY);
         }
-        return new Fault(false, "unknown", hasRequest ? "Follow the request on the platform with its id; drop the dump again once the "
-                + "cause is fixed." : "Drop the dump again once the cause is fixed.");
+        return null;
     }
 
     private static Fault platformRefused(PlatformFailureException p) {

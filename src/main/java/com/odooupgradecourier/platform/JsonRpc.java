@@ -11,14 +11,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,12 +32,9 @@ import java.util.regex.Pattern;
  * scheme of {@code upgrade.api-url}.
  */
 public class JsonRpc {
-    private static final Duration TIMEOUT = Duration.ofSeconds(60);
     private static final Pattern HOST = Pattern.compile("^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\\[[0-9A-Fa-f:.]+\\])(?::\\d{1,5})?$");
     private static final Pattern ENV_VAR = Pattern.compile("^\\w+=.*");
     private final ObjectMapper json = new ObjectMapper();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30))
-            .followRedirects(HttpClient.Redirect.NEVER).build();
     private final String apiUrl;
     private final String scheme;
     private final Path logsDir;
@@ -113,23 +106,19 @@ public class JsonRpc {
     }
 
     /**
-     * One call: {@code POST <url>/upgrade/request/<rpcEndpoint>} with the body's parameters (and the request's
-     * {@code token}, after create), to {@code upgrade.api-url} for create and to the request's host after it.
-     *
-     * @return the answer's {@code result} (an empty map when it has none)
-     * @throws TransientPlatformException no answer, HTTP 5xx or an answer that is not the API's JSON
-     * @throws PlatformFailureException   a JSON-RPC error ({@code result.error} or {@code error.data.message}), kept verbatim
-     * @throws UnexpectedAnswerException  create answered in another shape: not asked again
+     * One call, made by the route with camel-http (the HTTP stack of both protocols, with its settings): the body becomes
+     * {@code POST <url>/upgrade/request/<rpcEndpoint>} with the body's parameters (and the request's {@code token}, after
+     * create), to {@code upgrade.api-url} for create and to the request's host after it. Every header but Camel's
+     * redelivery count is dropped first: nothing of an earlier answer goes along.
      */
-    public Map<String, Object> call(Exchange exchange) throws Exception {
+    public void request(Exchange exchange) throws Exception {
         String endpoint = exchange.getProperty("rpcEndpoint", String.class);
-        String token = exchange.getProperty("requestKey", String.class);
         boolean create = endpoint.equals("create");
         @SuppressWarnings("unchecked")
         Map<String, Object> body = exchange.getMessage().getBody(Map.class);
         Map<String, Object> params = new LinkedHashMap<>(body == null ? Map.of() : body);
         if (!create) {
-            params.put("token", token);
+            params.put("token", exchange.getProperty("requestKey", String.class));
         }
         String base = create ? apiUrl : hostUrl(exchange.getProperty("hostUri", String.class));
         Map<String, Object> call = new LinkedHashMap<>();
@@ -137,20 +126,30 @@ public class JsonRpc {
         call.put("method", "call");
         call.put("params", params);
         call.put("id", null);
-        HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/upgrade/request/" + endpoint)).timeout(TIMEOUT)
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(call))).build();
-        HttpResponse<String> response;
-        try {
-            response = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new TransientPlatformException("'" + endpoint + "' got no answer: " + e, 0, null);
-        } catch (InterruptedException e) {
-            // the service is stopping: the call is asked again when the dump is taken up
-            Thread.currentThread().interrupt();
-            throw new TransientPlatformException("'" + endpoint + "' was interrupted", 0, null);
-        }
-        Map<String, Object> result = read(endpoint, response.statusCode(), response.body(), create ? null : token);
+        var headers = exchange.getMessage().getHeaders();
+        headers.keySet().removeIf(k -> !k.startsWith("CamelRedeliver"));
+        headers.put(Exchange.HTTP_METHOD, "POST");
+        headers.put(Exchange.HTTP_URI, base + "/upgrade/request/" + endpoint);
+        headers.put(Exchange.CONTENT_TYPE, "application/json");
+        exchange.getMessage().setBody(json.writeValueAsBytes(call));
+    }
+
+    /**
+     * The answer of a call ({@link #request}) as the route got it.
+     *
+     * @return the answer's {@code result} (an empty map when it has none)
+     * @throws TransientPlatformException HTTP 5xx or an answer that is not the API's JSON
+     * @throws PlatformFailureException   a JSON-RPC error ({@code result.error} or {@code error.data.message}), kept verbatim
+     * @throws UnexpectedAnswerException  create answered in another shape: not asked again
+     */
+    public Map<String, Object> answer(Exchange exchange) throws Exception {
+        String endpoint = exchange.getProperty("rpcEndpoint", String.class);
+        String token = exchange.getProperty("requestKey", String.class);
+        boolean create = endpoint.equals("create");
+        int code = exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class);
+        String text = exchange.getMessage().getBody(String.class);
+        exchange.getMessage().getHeaders().keySet().removeIf(k -> !k.startsWith("CamelRedeliver"));
+        Map<String, Object> result = read(endpoint, code, text, create ? null : token);
         if (create) {
             String secret = result.get("token") instanceof String t && !t.isBlank() ? t : null;
             Object id = result.get("request_id");
@@ -160,7 +159,7 @@ public class JsonRpc {
             if (!(result.get("request_id") instanceof Number) || !(result.get("token") instanceof String t) || t.isBlank()
                     || !(result.get("assigned_host_uri") instanceof String)) {
                 throw new UnexpectedAnswerException("'create' answered without request_id, token and assigned_host_uri: "
-                        + Platform.excerpt(response.body(), secret) + ". Not asked again: the platform may have created a request anyway.");
+                        + Platform.excerpt(text, secret) + ". Not asked again: the platform may have created a request anyway.");
             }
             hostUrl((String) result.get("assigned_host_uri"));
             // everything but the token itself is text that may be shown: the token masked in it
@@ -230,23 +229,33 @@ public class JsonRpc {
     }
 
     /**
-     * Reads the upgrade log on from the last byte read ({@code Range: bytes=N-}) and appends what is new, whole lines
-     * only, the token masked in them; how far the platform's log was read is kept beside it ({@code <id>.log.read}).
+     * The request for the upgrade log on from the last byte kept ({@code Range: bytes=N-}), made by the route with
+     * camel-http; how far the platform's log was read is kept beside it ({@code <id>.log.read}).
      */
-    public void fetchLog(@ExchangeProperty("dumpId") String dumpId, @ExchangeProperty("hostUri") String hostUri,
-                         @ExchangeProperty("requestKey") String token) throws Exception {
-        Files.createDirectories(logsDir);
-        Path log = logPath(dumpId);
+    public void logRequest(Exchange exchange) throws Exception {
+        String dumpId = exchange.getProperty("dumpId", String.class);
+        String token = exchange.getProperty("requestKey", String.class);
         Path read = logsDir.resolve(dumpId + ".log.read");
         long have = Files.exists(read) ? Long.parseLong(Files.readString(read).trim()) : 0;
-        HttpRequest request = HttpRequest.newBuilder(URI.create(hostUrl(hostUri) + "/upgrade/request/logs?token="
-                        + URLEncoder.encode(token, StandardCharsets.UTF_8))).timeout(TIMEOUT)
-                .header("Range", "bytes=" + have + "-").GET().build();
-        HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        exchange.setProperty("logRead", have);
+        var headers = exchange.getMessage().getHeaders();
+        headers.keySet().removeIf(k -> !k.startsWith("CamelRedeliver"));
+        headers.put(Exchange.HTTP_METHOD, "GET");
+        headers.put(Exchange.HTTP_URI, hostUrl(exchange.getProperty("hostUri", String.class)) + "/upgrade/request/logs?token="
+                + URLEncoder.encode(token, StandardCharsets.UTF_8));
+        headers.put("Range", "bytes=" + have + "-");
+        exchange.getMessage().setBody(null);
+    }
+
+    /** Appends what is new of the upgrade log ({@link #logRequest}'s answer), whole lines only, the token masked in them. */
+    public void appendLog(Exchange exchange) throws Exception {
+        String dumpId = exchange.getProperty("dumpId", String.class);
+        String token = exchange.getProperty("requestKey", String.class);
+        long have = exchange.getProperty("logRead", 0L, Long.class);
+        int code = exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class);
         byte[] fresh;
-        try (InputStream in = response.body()) {
-            int code = response.statusCode();
-            if (code != 200 && code != 206) {
+        try (InputStream in = exchange.getMessage().getBody(InputStream.class)) {
+            if (in == null || code != 200 && code != 206) {
                 // 416 and the like: nothing new
                 return;
             }
@@ -258,6 +267,8 @@ public class JsonRpc {
                 }
             }
             fresh = in.readNBytes(MAX_LOG_READ);
+        } finally {
+            exchange.getMessage().getHeaders().keySet().removeIf(k -> !k.startsWith("CamelRedeliver"));
         }
         int end = fresh.length;
         while (end > 0 && fresh[end - 1] != '\n') {
@@ -266,11 +277,26 @@ public class JsonRpc {
         if (end == 0) {
             return;
         }
+        Files.createDirectories(logsDir);
         String lines = Secrets.mask(new String(fresh, 0, end, StandardCharsets.UTF_8), token);
-        Files.writeString(log, lines, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        Files.writeString(logPath(dumpId), lines, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         Path tmp = logsDir.resolve(dumpId + ".log.read.tmp");
         Files.writeString(tmp, Long.toString(have + end));
-        Files.move(tmp, read, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(tmp, logsDir.resolve(dumpId + ".log.read"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * A request's status in the steps' words: {@code new} (not asked to upgrade yet), {@code done}, {@code failed} (failed,
+     * cancelled), and {@code running} for anything else, known or not.
+     */
+    public String stateIs(@ExchangeProperty("state") String status) {
+        return switch (status == null ? "" : status.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "new" -> "new";
+            case "done" -> "done";
+            case "failed", "cancelled" -> "failed";
+            default -> "running";
+        };
     }
 
     /** At most this much of the log is read at one poll (the rest at the next ones). */

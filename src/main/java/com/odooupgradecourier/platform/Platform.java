@@ -25,6 +25,26 @@ public class Platform {
     private static final String CREATE = "create";
     private static final int EXCERPT = 200;
     private final ObjectMapper json = new ObjectMapper();
+    private final boolean sftpDownload;
+
+    /** @param sftpDownload {@code upgrade.download = sftp}: a done request's archive is fetched over SFTP, not by its URL */
+    public Platform(boolean sftpDownload) {
+        this.sftpDownload = sftpDownload;
+    }
+
+    /**
+     * A request's state in the steps' words: {@code new} (draft: not asked to upgrade yet), {@code done} (done or
+     * delivered, with its archive's URL when that is how it is fetched), {@code failed} (failed, invalid, cancelled), and
+     * {@code running} for anything else, known or not.
+     */
+    public String stateIs(@ExchangeProperty("state") String state, @ExchangeProperty("downloadUrl") String downloadUrl) {
+        return switch (state == null ? "" : state.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "draft" -> "new";
+            case "done", "delivered" -> downloadUrl == null && !sftpDownload ? "running" : "done";
+            case "failed", "invalid", "cancelled" -> "failed";
+            default -> "running";
+        };
+    }
 
     /** The form body of {@code create}; {@code timezone} is sent only when set. */
     public String createForm(@ExchangeProperty("contract") String contract, @ExchangeProperty("email") String email,

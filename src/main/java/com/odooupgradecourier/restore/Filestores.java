@@ -12,8 +12,11 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
+import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -128,5 +131,57 @@ final class Filestores {
             }
         }
         return n;
+    }
+
+    /**
+     * The restored database's filestore: its own first (the dropped zip's, or its folder in
+     * courier.restore.source-filestore-dir named by the dump's source-database), the platform's merged over it.
+     */
+    static void merge(Exchange exchange, Archive archive, Path target, Path sourceFilestoreDir) throws IOException, RestoreFailedException {
+        String fileName = exchange.getProperty("fileName", String.class);
+        List<String> returned;
+        try (ZipFile zip = archive.zip() ? new ZipFile(archive.file().toFile()) : null) {
+            returned = zip == null ? List.of() : archive.filestoreEntries(zip);
+            if (target == null) {
+                if (!returned.isEmpty()) {
+                    LOG.warn("{}: the archive has a filestore, but courier.restore.filestore-dir is not set: it is not restored", fileName);
+                }
+                return;
+            }
+            try {
+                Files.createDirectories(target);
+            } catch (java.nio.file.FileSystemException e) {
+                throw new RestoreFailedException("the database's filestore folder " + target + " cannot be made: "
+                        + (e instanceof java.nio.file.FileAlreadyExistsException || "Not a directory".equals(e.getReason())
+                        ? "a file is in its way (in courier.restore.filestore-dir)" : e.getReason()));
+            }
+            original(exchange, target, sourceFilestoreDir);
+            if (zip != null) {
+                extract(zip, returned, "filestore/", target, true, "the archive's");
+            }
+        }
+    }
+
+    /** The database's own filestore into {@code target}, when the dump brought one or its source's folder is known. */
+    private static void original(Exchange exchange, Path target, Path sourceFilestoreDir) throws IOException, RestoreFailedException {
+        String source = exchange.getProperty("sourceDatabase", String.class);
+        if (source != null && !source.isBlank() && sourceFilestoreDir != null) {
+            linkFolder(sourceFilestoreDir.resolve(source.trim()), target);
+            return;
+        }
+        String dump = exchange.getProperty("dumpPath", String.class);
+        if (!"odoo-zip".equals(exchange.getProperty("dumpFormat")) || dump == null || !Files.isRegularFile(Path.of(dump))) {
+            return;
+        }
+        try (ZipFile zip = new ZipFile(dump)) {
+            List<String> own = new ArrayList<>();
+            for (java.util.Enumeration<? extends ZipEntry> en = zip.entries(); en.hasMoreElements(); ) {
+                ZipEntry e = en.nextElement();
+                if (e.getName().startsWith("filestore/") && !e.isDirectory()) {
+                    own.add(e.getName());
+                }
+            }
+            extract(zip, own, "filestore/", target, false, "the dropped dump's");
+        }
     }
 }

@@ -31,7 +31,7 @@ final class Programs {
     private static final Pattern SERVER_GONE = Pattern.compile("(?i)(could not connect to server|connection to server .* failed|"
             + "server closed the connection unexpectedly|terminating connection due to administrator command|"
             + "the database system is (shutting down|starting up|in recovery mode)|connection refused|no connection to the server|"
-            + "could not receive data from server|could not send data to server|SSL SYSCALL error)");
+            + "could not receive data from server|could not send data to server|connection to server was lost|SSL SYSCALL error)");
 
     private final Path binDir;
     private final Duration timeout;
@@ -69,15 +69,14 @@ final class Programs {
         return binDir != null ? "in courier.restore.bin-dir (" + binDir + ")" : "on the PATH";
     }
 
-    /** What a program did: its exit code, its standard output (short ones only) and its last error lines. */
-    record Result(int exit, String stdout, Deque<String> lastErr) {
+    /**
+     * What a program did: its exit code, its standard output (short ones only), its last error lines, and whether it ended
+     * because the server was not there or went away (read from every last line it wrote, not only the error lines: psql
+     * says "server closed the connection unexpectedly" on a line of its own).
+     */
+    record Result(int exit, String stdout, Deque<String> lastErr, boolean serverGone) {
         String stderr() {
             return String.join(" | ", lastErr).trim();
-        }
-
-        /** Whether the program ended because the server was not there, or went away. */
-        boolean serverGone() {
-            return lastErr.stream().anyMatch(l -> SERVER_GONE.matcher(l).find());
         }
     }
 
@@ -93,37 +92,14 @@ final class Programs {
         if (program == null) {
             throw new RestoreFailedException(tool + " is not " + where());
         }
-        List<String> cmd = new java.util.ArrayList<>();
-        cmd.add(program.toString());
-        cmd.addAll(args);
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        Map<String, String> env = pb.environment();
-        // the server and database are the ones given here, never the service's environment's
-        for (String inherited : List.of("PGDATABASE", "PGHOSTADDR", "PGSERVICE", "PGSERVICEFILE", "PGOPTIONS", "PGSYSCONFDIR",
-                "PGPASSFILE", "PGUSER", "PGPASSWORD", "PGHOST", "PGPORT")) {
-            env.remove(inherited);
-        }
-        env.putAll(connection);
-        env.put("PGCONNECT_TIMEOUT", "30");
+        ProcessBuilder pb = connected(program, args, connection);
         pb.redirectInput(stdin == null ? ProcessBuilder.Redirect.from(new java.io.File("/dev/null")) : ProcessBuilder.Redirect.PIPE);
         Process p = pb.start();
         long deadline = System.nanoTime() + limit.toNanos();
         Deque<String> lastErr = new ArrayDeque<>();
         Thread err = daemon(() -> keepLast(p.getErrorStream(), lastErr));
         StringBuilder out = new StringBuilder();
-        Thread std = daemon(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line = r.readLine(); line != null; line = r.readLine()) {
-                    synchronized (out) {
-                        if (out.length() < 4096) {
-                            out.append(line).append('\n');
-                        }
-                    }
-                }
-            } catch (IOException ignored) {
-                // the program ended
-            }
-        });
+        Thread std = daemon(() -> keepFirst(p.getInputStream(), out));
         Thread feeder = null;
         if (stdin != null) {
             // fed apart, so a program that stops reading (it stopped at an error, or hangs) never holds up the time limit
@@ -151,6 +127,52 @@ final class Programs {
         if (feeder != null) {
             feeder.join(TimeUnit.SECONDS.toMillis(10));
         }
+        Deque<String> kept = errorLines(lastErr, secret);
+        String stdout;
+        synchronized (out) {
+            stdout = out.toString();
+        }
+        boolean gone;
+        synchronized (lastErr) {
+            gone = lastErr.stream().anyMatch(l -> SERVER_GONE.matcher(l).find());
+        }
+        return new Result(p.exitValue(), stdout, kept, gone);
+    }
+
+    /** The program with the connection given here, never the service's environment's server or database. */
+    private static ProcessBuilder connected(Path program, List<String> args, Map<String, String> connection) {
+        List<String> cmd = new java.util.ArrayList<>();
+        cmd.add(program.toString());
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        Map<String, String> env = pb.environment();
+        // the server and database are the ones given here, never the service's environment's
+        for (String inherited : List.of("PGDATABASE", "PGHOSTADDR", "PGSERVICE", "PGSERVICEFILE", "PGOPTIONS", "PGSYSCONFDIR",
+                "PGPASSFILE", "PGUSER", "PGPASSWORD", "PGHOST", "PGPORT")) {
+            env.remove(inherited);
+        }
+        env.putAll(connection);
+        env.put("PGCONNECT_TIMEOUT", "30");
+        return pb;
+    }
+
+    /** The first 4 KiB of what a program prints. */
+    private static void keepFirst(InputStream in, StringBuilder out) {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+            for (String line = r.readLine(); line != null; line = r.readLine()) {
+                synchronized (out) {
+                    if (out.length() < 4096) {
+                        out.append(line).append('\n');
+                    }
+                }
+            }
+        } catch (IOException ignored) {
+            // the program ended
+        }
+    }
+
+    /** The error lines among the last lines a program wrote to stderr, the secret masked, each at most 300 characters. */
+    private static Deque<String> errorLines(Deque<String> lastErr, String secret) {
         Deque<String> kept = new ArrayDeque<>();
         synchronized (lastErr) {
             lastErr.stream().filter(l -> ERROR_LINE.matcher(l).find()).forEach(l -> {
@@ -158,11 +180,7 @@ final class Programs {
                 kept.add(line.length() > 300 ? line.substring(0, 300) + "…" : line);
             });
         }
-        String stdout;
-        synchronized (out) {
-            stdout = out.toString();
-        }
-        return new Result(p.exitValue(), stdout, kept);
+        return kept;
     }
 
     /** Ends a program and every process it started. */

@@ -107,8 +107,8 @@ final class RestoreServer {
     }
 
     /**
-     * The database restored: everything in it, and the database itself, handed over to {@code owner}; the restore's
-     * role dropped.
+     * The database restored: everything in it, and the database itself, handed over to {@code owner}; only its owner may
+     * connect to it (PUBLIC's CONNECT and TEMPORARY revoked: grant them to whom you choose); the restore's role dropped.
      */
     void handOver(String database, String role, String owner) throws SQLException {
         requireRole(role);
@@ -117,23 +117,39 @@ final class RestoreServer {
             s.execute("DROP OWNED BY " + ident(role));
         }
         try (Connection c = connect(maintenanceDb); Statement s = c.createStatement()) {
+            s.execute("REVOKE CONNECT, TEMPORARY ON DATABASE " + ident(database) + " FROM PUBLIC");
             s.execute("ALTER DATABASE " + ident(database) + " OWNER TO " + ident(owner));
         }
         dropRole(role);
     }
 
+    /** A new password for a restore's own role (the archive's SQL may have changed the one it was made with). */
+    void setPassword(String role, String rolePassword) throws SQLException {
+        requireRole(role);
+        try (Connection c = connect(maintenanceDb); Statement s = c.createStatement()) {
+            s.execute("ALTER ROLE " + ident(role) + " PASSWORD " + literal(rolePassword));
+        }
+    }
+
     /**
-     * Drops a database this courier made for {@code dumpId} (its comment says so): any session still in it is ended.
-     * Anything else of that name is left alone.
+     * Drops a database this courier made for {@code dumpId} (owned by the restore's own role {@code role}, or, once handed
+     * over, its comment says so): any session still in it is ended. Anything else of that name is left alone.
      *
      * @return whether a database was dropped
      */
-    boolean dropIfMadeFor(String database, String dumpId) throws SQLException {
+    boolean dropIfMadeFor(String database, String dumpId, String role) throws SQLException {
         try (Connection c = connect(maintenanceDb);
-             PreparedStatement s = c.prepareStatement("select shobj_description(oid, 'pg_database') from pg_database where datname = ?")) {
+             PreparedStatement s = c.prepareStatement("select shobj_description(oid, 'pg_database'), pg_get_userbyid(datdba) "
+                     + "from pg_database where datname = ?")) {
             s.setString(1, database);
             try (ResultSet rs = s.executeQuery()) {
-                if (!rs.next() || !(MARK + dumpId).equals(rs.getString(1))) {
+                if (!rs.next()) {
+                    return false;
+                }
+                // the restore's own role owns what it made and cannot give it away (that takes CREATEDB); the mark in the
+                // comment, which that role may rewrite, only counts once the database was handed over
+                boolean ownedByTheRestoresRole = role != null && ROLE.matcher(role).matches() && role.equals(rs.getString(2));
+                if (!ownedByTheRestoresRole && !(MARK + dumpId).equals(rs.getString(1))) {
                     return false;
                 }
             }

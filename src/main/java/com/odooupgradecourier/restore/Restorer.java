@@ -1,6 +1,7 @@
 package com.odooupgradecourier.restore;
 
 import com.odooupgradecourier.store.Dumps;
+import com.odooupgradecourier.store.Queue;
 import com.odooupgradecourier.support.Moves;
 import com.odooupgradecourier.support.NotEnoughSpaceException;
 import java.io.IOException;
@@ -53,19 +54,26 @@ public class Restorer {
     private final Programs programs;
     private final Path workDir;
     private final Dumps dumps;
+    private final Queue queue;
 
     /** @param workDir where a dump inside a zip is unpacked for {@code pg_restore} */
-    public Restorer(RestoreSettings settings, Path workDir, Dumps dumps) {
+    public Restorer(RestoreSettings settings, Path workDir, Dumps dumps, Queue queue) {
         this.settings = settings;
         this.server = settings.configured() ? new RestoreServer(settings.url(), settings.user(), settings.password()) : null;
         this.programs = new Programs(settings.binDir(), settings.timeout());
         this.workDir = workDir;
         this.dumps = dumps;
+        this.queue = queue;
     }
 
     /** Whether restores are configured ({@code courier.restore.url} is set). */
     public boolean configured() {
         return server != null;
+    }
+
+    /** Whether restored databases are handed to the configured role itself (courier.restore.owner not set). */
+    public boolean ownedByTheConfiguredRole() {
+        return settings.owner().isEmpty();
     }
 
     /** Where the restores go, for the log: {@code host:port} (never the password). */
@@ -212,19 +220,24 @@ public class Restorer {
             Path filestore = settings.filestoreDir() == null ? null : settings.filestoreDir().resolve(name);
             try {
                 load(archive, role, password, name, dumpId, deadline);
-                mergeFilestore(exchange, archive, filestore);
-                // as the configured role (one of the restore's role): the archive may have changed its own role's password
-                try (Connection c = server.connect(name)) {
+                Filestores.merge(exchange, archive, filestore, settings.sourceFilestoreDir());
+                // as the restore's own role, never the configured one: what the archive named (a view, a function) may run
+                // here, and runs with the rights of the archive's own role. Its password is set again first: the archive
+                // may have changed it
+                String checking = HexFormat.of().formatHex(RANDOM.generateSeed(24));
+                server.setPassword(role, checking);
+                try (Connection c = server.connect(name, role, checking)) {
                     exchange.setProperty("neutralized", "test".equalsIgnoreCase(exchange.getProperty("aim", String.class))
-                            ? neutralize(c, fileName) : null);
-                    exchange.setProperty("missingAttachments", filestore == null ? null : missingAttachments(c, filestore));
+                            ? RestoredDatabase.neutralize(c, fileName) : null);
+                    exchange.setProperty("missingAttachments", filestore == null ? null : RestoredDatabase.missingAttachments(c, filestore));
+                    RestoredDatabase.runAsTheirCaller(c, fileName);
                 }
                 server.handOver(name, role, settings.owner().isEmpty() ? server.user() : settings.owner());
                 exchange.setProperty("restoreRole", null);
                 exchange.setProperty("filestorePath", filestore == null || !Files.isDirectory(filestore) ? null : filestore.toString());
             } catch (Exception e) {
                 // only while this node still holds the dump: a node that lost it never drops what another restored
-                dumps.fence(dumpId, fileName);
+                queue.fence(dumpId, fileName);
                 dropQuietly(exchange, name, role, filestore);
                 throw e;
             }
@@ -250,7 +263,7 @@ public class Restorer {
         String role = exchange.getProperty("restoreRole", String.class);
         String dumpId = exchange.getProperty("dumpId", String.class);
         if (earlier != null && NAME.matcher(earlier).matches()) {
-            if (server.dropIfMadeFor(earlier, dumpId)) {
+            if (server.dropIfMadeFor(earlier, dumpId, role)) {
                 LOG.info("{}: the database {} a broken restore left was dropped; restoring again", exchange.getProperty("fileName"), earlier);
                 if (settings.filestoreDir() != null) {
                     deleteTree(settings.filestoreDir().resolve(earlier));
@@ -390,7 +403,10 @@ public class Restorer {
             throw new RestoreUnavailableException(tool + " lost the PostgreSQL server " + server() + " restoring into " + name + ": "
                     + r.stderr());
         }
-        throw new RestoreFailedException(tool.equals("psql") ? "psql stopped at an error restoring into " + name + ": " + r.stderr()
+        String owners = tool.equals("psql") && r.stderr().contains("must be member of role")
+                ? " (the dump sets owners, ALTER … OWNER TO: a plain dump restores here when made with pg_dump --no-owner, as Odoo's "
+                + "backups are, or in custom format, pg_dump -Fc)" : "";
+        throw new RestoreFailedException(tool.equals("psql") ? "psql stopped at an error restoring into " + name + ": " + r.stderr() + owners
                 : "pg_restore failed restoring into " + name + ": " + r.stderr());
     }
 
@@ -403,118 +419,10 @@ public class Restorer {
         return Duration.ofNanos(nanos);
     }
 
-    /**
-     * The restored database's filestore: its own first (the dropped zip's, or its folder in
-     * courier.restore.source-filestore-dir named by the dump's source-database), the platform's merged over it.
-     */
-    private void mergeFilestore(Exchange exchange, Archive archive, Path target) throws IOException, RestoreFailedException {
-        String fileName = exchange.getProperty("fileName", String.class);
-        List<String> returned;
-        try (ZipFile zip = archive.zip() ? new ZipFile(archive.file().toFile()) : null) {
-            returned = zip == null ? List.of() : archive.filestoreEntries(zip);
-            if (target == null) {
-                if (!returned.isEmpty()) {
-                    LOG.warn("{}: the archive has a filestore, but courier.restore.filestore-dir is not set: it is not restored", fileName);
-                }
-                return;
-            }
-            try {
-                Files.createDirectories(target);
-            } catch (java.nio.file.FileSystemException e) {
-                throw new RestoreFailedException("the database's filestore folder " + target + " cannot be made: "
-                        + (e instanceof java.nio.file.FileAlreadyExistsException || "Not a directory".equals(e.getReason())
-                        ? "a file is in its way (in courier.restore.filestore-dir)" : e.getReason()));
-            }
-            original(exchange, target);
-            if (zip != null) {
-                Filestores.extract(zip, returned, "filestore/", target, true, "the archive's");
-            }
-        }
-    }
-
-    /** The database's own filestore into {@code target}, when the dump brought one or its source's folder is known. */
-    private void original(Exchange exchange, Path target) throws IOException, RestoreFailedException {
-        String source = exchange.getProperty("sourceDatabase", String.class);
-        if (source != null && !source.isBlank() && settings.sourceFilestoreDir() != null) {
-            Filestores.linkFolder(settings.sourceFilestoreDir().resolve(source.trim()), target);
-            return;
-        }
-        String dump = exchange.getProperty("dumpPath", String.class);
-        if (!"odoo-zip".equals(exchange.getProperty("dumpFormat")) || dump == null || !Files.isRegularFile(Path.of(dump))) {
-            return;
-        }
-        try (ZipFile zip = new ZipFile(dump)) {
-            List<String> own = new ArrayList<>();
-            for (java.util.Enumeration<? extends ZipEntry> en = zip.entries(); en.hasMoreElements(); ) {
-                ZipEntry e = en.nextElement();
-                if (e.getName().startsWith("filestore/") && !e.isDirectory()) {
-                    own.add(e.getName());
-                }
-            }
-            Filestores.extract(zip, own, "filestore/", target, false, "the dropped dump's");
-        }
-    }
-
-    /**
-     * A test database must not reach the world: the platform neutralizes test upgrades ({@code database.is_neutralized});
-     * when it did not, the courier does (restore/neutralize.sql). Null when the database is not Odoo's (no
-     * ir_config_parameter).
-     *
-     * @return {@code platform} or {@code courier}
-     */
-    private static String neutralize(Connection c, String fileName) throws SQLException, IOException {
-        try (Statement s = c.createStatement()) {
-            try (ResultSet rs = s.executeQuery("select to_regclass('ir_config_parameter') is not null")) {
-                rs.next();
-                if (!rs.getBoolean(1)) {
-                    return null;
-                }
-            }
-            try (ResultSet rs = s.executeQuery("select value from ir_config_parameter where key = 'database.is_neutralized'")) {
-                if (rs.next() && List.of("true", "1").contains(String.valueOf(rs.getString(1)).trim().toLowerCase(Locale.ROOT))) {
-                    return "platform";
-                }
-            }
-            try (InputStream sql = Restorer.class.getResourceAsStream("/restore/neutralize.sql")) {
-                s.execute(new String(sql.readAllBytes(), StandardCharsets.UTF_8));
-            }
-        }
-        LOG.warn("{}: the platform did not neutralize this test database: neutralized by the courier (crons and mail servers off)",
-                fileName);
-        return "courier";
-    }
-
-    /** How many attachments the database names that its filestore does not hold. */
-    private static Long missingAttachments(Connection c, Path filestore) throws SQLException {
-        try (Statement s = c.createStatement()) {
-            try (ResultSet rs = s.executeQuery("select to_regclass('ir_attachment') is not null")) {
-                rs.next();
-                if (!rs.getBoolean(1)) {
-                    return null;
-                }
-            }
-            s.setFetchSize(10_000);
-            c.setAutoCommit(false);
-            List<String> files = new ArrayList<>();
-            long missing = 0;
-            try (ResultSet rs = s.executeQuery("select store_fname from ir_attachment where store_fname is not null and store_fname <> ''")) {
-                while (rs.next()) {
-                    files.add(rs.getString(1));
-                    if (files.size() == 10_000) {
-                        missing += Filestores.missing(filestore, files);
-                        files.clear();
-                    }
-                }
-            }
-            c.commit();
-            return missing + Filestores.missing(filestore, files);
-        }
-    }
-
     /** Drops what a failed restore made (while the server answers: otherwise it stays recorded, and goes at the next attempt). */
     private void dropQuietly(Exchange exchange, String name, String role, Path filestore) {
         try {
-            server.dropIfMadeFor(name, exchange.getProperty("dumpId", String.class));
+            server.dropIfMadeFor(name, exchange.getProperty("dumpId", String.class), role);
             server.dropRole(role);
             exchange.setProperty("restoredTo", null);
             exchange.setProperty("restoreRole", null);

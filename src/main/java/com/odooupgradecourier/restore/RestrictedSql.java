@@ -10,22 +10,20 @@ import java.util.Arrays;
 /**
  * A plain SQL dump as psql reads it here: behind psql's own {@code \restrict} with a key of this restore, so no
  * backslash command the archive may hold runs ({@code \connect} to another database, {@code \!} a shell command,
- * {@code \copy … program}); only SQL. The dump's own {@code \restrict} and {@code unrestrict} lines (pg_dump writes
- * them around its output) are left out, so they cannot end this restore's restriction.
+ * {@code \copy … program}); only SQL.
  *
- * <p>Only psql's meta-commands at the top level are looked at: the data of a {@code COPY … FROM stdin;} is data, up to
- * its {@code \.} line, whatever its lines begin with (a value that begins with a carriage return and "estrict" is
- * written {@code \restrict …} there, and is a row). Streamed: only the first bytes of each line are looked at (a COPY
- * line of a gigabyte is never held whole).
+ * <p>pg_dump (the releases of August 2025 on) writes a {@code \restrict KEY} line of its own in the dump's header, before
+ * any statement, and {@code unrestrict KEY} with the same key at its end; under this restore's restriction they would
+ * stop psql, so these two are left out, and nothing else: the header's line only where pg_dump writes it (nothing but
+ * comments and empty lines before it), the end's only with the header's key. No other line is looked at, so no row of
+ * a table is ever left out, whatever its COPY data looks like (a value that begins with a carriage return and "estrict"
+ * is written {@code \restrict …} in a COPY line). A {@code \restrict} or {@code unrestrict} anywhere else reaches psql,
+ * which refuses it and stops the restore. Streamed: only the first bytes of a line are held.
  */
 final class RestrictedSql extends InputStream {
-    private static final byte[][] DROPPED = {"\\restrict ".getBytes(StandardCharsets.US_ASCII),
-            "\\unrestrict ".getBytes(StandardCharsets.US_ASCII)};
-    private static final byte[] COPY = "COPY ".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] FROM_STDIN = " FROM stdin;".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] END_OF_DATA = "\\.".getBytes(StandardCharsets.US_ASCII);
-    /** How much of a line is looked at: enough for the longest dropped command, and for a COPY statement's end. */
-    private static final int HEAD = 64 * 1024;
+    private static final byte[] RESTRICT = "\\restrict ".getBytes(StandardCharsets.US_ASCII);
+    /** How much of a line is looked at: a key of pg_dump's is 64 characters. */
+    private static final int HEAD = 1024;
 
     private final InputStream in;
     private final byte[] line = new byte[HEAD];
@@ -33,7 +31,10 @@ final class RestrictedSql extends InputStream {
     private int linePos;
     /** The rest of a long line (beyond {@link #HEAD}) passes through as it comes. */
     private boolean passingRest;
-    private boolean inCopyData;
+    /** Still in the header: nothing but comments and empty lines so far. */
+    private boolean inHeader = true;
+    /** The line that ends the dump's own restriction ({@code unrestrict} and the header's key), once the header had one. */
+    private byte[] unrestrict;
     private boolean ended;
 
     private RestrictedSql(InputStream in) {
@@ -68,7 +69,7 @@ final class RestrictedSql extends InputStream {
         }
     }
 
-    /** Reads the head of the next line into {@link #line}; false at the end. A top-level restrict line is skipped. */
+    /** Reads the head of the next line into {@link #line}; false at the end. The dump's own restrict lines are skipped. */
     private boolean nextLine() throws IOException {
         lineLength = 0;
         linePos = 0;
@@ -87,47 +88,25 @@ final class RestrictedSql extends InputStream {
         if (content > 0 && line[content - 1] == '\r') {
             content--;
         }
-        if (inCopyData) {
-            if (whole && content == END_OF_DATA.length && Arrays.equals(line, 0, content, END_OF_DATA, 0, content)) {
-                inCopyData = false;
-            }
-        } else if (startsWithDropped()) {
-            // the dump's own restriction: left out, to its end
-            if (!whole) {
-                skipRestOfLine();
-            }
+        passingRest = !whole;
+        if (inHeader && whole && startsWith(RESTRICT) && content > RESTRICT.length) {
+            // pg_dump's own restriction, in its header: left out; its end is known by the same key
+            unrestrict = ("\\un" + new String(line, 1, content - 1, StandardCharsets.US_ASCII)).getBytes(StandardCharsets.US_ASCII);
+            inHeader = false;
             lineLength = 0;
             return true;
-        } else if (whole && startsWith(COPY) && endsWith(content, FROM_STDIN)) {
-            // the data that follows is data, to its \. line
-            inCopyData = true;
         }
-        passingRest = !whole;
+        if (inHeader && !(content == 0 || content >= 2 && line[0] == '-' && line[1] == '-')) {
+            inHeader = false;
+        }
+        if (unrestrict != null && whole && content == unrestrict.length && Arrays.equals(line, 0, content, unrestrict, 0, content)) {
+            lineLength = 0;
+        }
         return true;
-    }
-
-    private boolean startsWithDropped() {
-        for (byte[] d : DROPPED) {
-            if (startsWith(d)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private boolean startsWith(byte[] prefix) {
         return lineLength >= prefix.length && Arrays.equals(line, 0, prefix.length, prefix, 0, prefix.length);
-    }
-
-    private boolean endsWith(int content, byte[] suffix) {
-        return content >= suffix.length && Arrays.equals(line, content - suffix.length, content, suffix, 0, suffix.length);
-    }
-
-    private void skipRestOfLine() throws IOException {
-        int c;
-        do {
-            c = in.read();
-        } while (c >= 0 && c != '\n');
     }
 
     @Override

@@ -1,5 +1,7 @@
 package com.odooupgradecourier.service;
 
+import com.odooupgradecourier.transfer.Progress;
+
 import com.odooupgradecourier.store.Step;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -23,13 +25,15 @@ import org.apache.camel.ExchangeProperty;
  */
 public class Metrics {
     private static final long STEPS_FRESH_MILLIS = 5_000;
-    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final MeterRegistry registry;
     private final DataSource store;
     private final Timer delivery;
     private volatile Map<Step, Long> perStep = new EnumMap<>(Step.class);
     private volatile long perStepAt;
 
-    public Metrics(String camelContext, DataSource store, Progress progress, Cluster cluster) {
+    /** The courier's meters in {@code registry}: the one Camel serves on /observe/metrics. */
+    public Metrics(MeterRegistry registry, String camelContext, DataSource store, Progress progress, Cluster cluster) {
+        this.registry = registry;
         this.store = store;
         Gauge.builder("courier.cluster.leader", cluster, c -> c.leading() ? 1 : 0)
                 .description("1 on the node that leads (works on the dumps), 0 on a node that stands by").register(registry);
@@ -52,8 +56,10 @@ public class Metrics {
                 .register(registry);
     }
 
-    public MeterRegistry registry() {
-        return registry;
+    /** The registry Camel's Prometheus endpoint serves: the one already bound, or a new one the caller binds. */
+    public static PrometheusMeterRegistry servedRegistry(org.apache.camel.spi.Registry camel) {
+        PrometheusMeterRegistry found = camel.findSingleByType(PrometheusMeterRegistry.class);
+        return found != null ? found : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     }
 
     /** A dump was delivered: how long since it was received. */

@@ -2,10 +2,12 @@ package com.odooupgradecourier.service;
 
 import com.odooupgradecourier.dump.DumpInspector;
 import com.odooupgradecourier.store.Dumps;
+import com.odooupgradecourier.store.Queue;
+import com.odooupgradecourier.store.Rows;
 import com.odooupgradecourier.support.FileStamp;
 import com.odooupgradecourier.store.Step;
 import com.odooupgradecourier.store.Store;
-import com.odooupgradecourier.support.Custody;
+import com.odooupgradecourier.dump.Custody;
 import com.odooupgradecourier.support.KeyCipher;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -20,12 +22,14 @@ import org.apache.camel.Header;
  * platform request when it has one (a download that failed after {@code done} is downloaded, not created again).
  */
 public class Retry {
+    private final Rows rows;
     private final Dumps dumps;
     private final Custody custody;
 
     private final Path dataDir;
 
-    public Retry(Dumps dumps, Custody custody, Path dataDir) {
+    public Retry(Rows rows, Dumps dumps, Custody custody, Path dataDir) {
+        this.rows = rows;
         this.dumps = dumps;
         this.custody = custody;
         this.dataDir = dataDir;
@@ -33,7 +37,7 @@ public class Retry {
 
     /** Retries the dump with this id (or the newest failed one with this file name). */
     public Map<String, Object> retry(@Header("id") String idOrName) throws Exception {
-        Map<String, Object> row = idOrName == null ? null : dumps.find(idOrName.trim());
+        Map<String, Object> row = idOrName == null ? null : rows.find(idOrName.trim());
         if (row == null) {
             throw new HttpAccess.Refused(404, "no dump with the id or name " + idOrName);
         }
@@ -49,11 +53,11 @@ public class Retry {
         if (path == null || !java.nio.file.Files.exists(java.nio.file.Path.of(path), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             throw new HttpAccess.Refused(410, name + " is no longer at " + path + ": it cannot be retried; drop the dump again");
         }
-        String twin = dumps.twinInFlight((String) row.get("sha256"), id);
+        String twin = rows.twinInFlight((String) row.get("sha256"), id);
         if (twin != null) {
             throw new HttpAccess.Refused(409, "the same dump is in flight as " + twin + ": this copy is not sent a second time");
         }
-        if (KeyCipher.isSealed((String) row.get("request_key")) && !dumps.opensKeys()) {
+        if (KeyCipher.isSealed((String) row.get("request_key")) && !rows.opensKeys()) {
             throw new HttpAccess.Refused(409, name + "'s request key is encrypted: set courier.store.secret to retry it");
         }
         String stamp = (String) row.get("file_stamp");
@@ -68,13 +72,13 @@ public class Retry {
             String back = custody.takeBack(id, name, path);
             // the same content, moved: later checks compare with the file as it is in custody now
             if (stamp != null) {
-                dumps.restamp(id, FileStamp.of(Path.of(back)).text());
+                rows.restamp(id, FileStamp.of(Path.of(back)).text());
             }
             // back in custody with its request: its journal again, for a store that would be lost
             dumps.journal(id);
         } catch (java.io.IOException e) {
             // it is taken up where it is
-            dumps.movedTo(id, path);
+            rows.movedTo(id, path);
         }
         return takenUp(row, step);
     }
@@ -101,17 +105,17 @@ public class Retry {
         return out;
     }
 
-    /** {@code --retry DUMP}: the same, from the command line, on the store the settings name. */
-    public static int fromCommandLine(Path settingsFile, String idOrName, Function<Path, Function<String, String>> settings) {
+    /** {@code --retry DUMP}: the same, from the command line, on the store the settings name ({@code settings}: null when not set). */
+    public static int fromCommandLine(Function<String, String> settings, String idOrName) {
         try {
-            Function<String, String> s = settings.apply(settingsFile);
-            Path dataDir = Path.of(orElse(s.apply("courier.data-dir"), "data")).toAbsolutePath();
-            DataSource store = Store.open(orElse(s.apply("courier.store.url"), ""), orElse(s.apply("courier.store.user"), ""),
-                    orElse(s.apply("courier.store.password"), ""), dataDir);
+            Path dataDir = Path.of(orElse(settings.apply("courier.data-dir"), "data")).toAbsolutePath();
+            DataSource store = Store.open(orElse(settings.apply("courier.store.url"), ""), orElse(settings.apply("courier.store.user"), ""),
+                    orElse(settings.apply("courier.store.password"), ""), dataDir);
             // the store's keys are read with the secret they were sealed with, as the service reads them
-            Dumps dumps = new Dumps(store, "retry", 1, 1, 1, 0, 1, 1, System::currentTimeMillis,
-                    KeyCipher.of(orElse(s.apply("courier.store.secret"), "")));
-            Map<String, Object> done = new Retry(dumps, new Custody(dataDir), dataDir).retry(idOrName);
+            Rows rows = new Rows(store, KeyCipher.of(orElse(settings.apply("courier.store.secret"), "")));
+            Dumps dumps = new Dumps(rows, new Queue(store, "retry", 1, System::currentTimeMillis), 1,
+                    new com.odooupgradecourier.support.RetryPolicy(0, 1, 1), 1, System::currentTimeMillis);
+            Map<String, Object> done = new Retry(rows, dumps, new Custody(dataDir), dataDir).retry(idOrName);
             System.out.println(done.get("dump") + " (" + done.get("id") + "): taken up again at step " + done.get("step")
                     + (done.get("request_id") == null ? "" : " with request " + done.get("request_id"))
                     + "; a running courier goes on with it at once, a stopped one when it starts.");

@@ -1,6 +1,8 @@
 package com.odooupgradecourier.service;
 
-import com.odooupgradecourier.store.Dumps;
+import com.odooupgradecourier.transfer.Progress;
+
+import com.odooupgradecourier.store.Rows;
 import com.odooupgradecourier.store.Step;
 import com.odooupgradecourier.support.Secrets;
 import java.sql.Connection;
@@ -20,25 +22,18 @@ import org.apache.camel.Header;
  */
 public class StatusView {
     static final int NEWEST = 200;
-    private final DataSource store;
+    private final Rows rows;
     private final Progress progress;
     private final HttpAccess access;
     private final Cluster cluster;
 
     private final java.nio.file.Path logsDir;
-    private final com.odooupgradecourier.store.Dumps dumps;
     private volatile java.nio.file.Path dropDir;
 
-    public StatusView(DataSource store, Progress progress, HttpAccess access, Cluster cluster) {
-        this(store, progress, access, cluster, null, null);
-    }
-
-    /** @param logsDir where upgrade logs are kept ({@code <dump id>.log}); @param dumps to mask a log's token */
-    public StatusView(DataSource store, Progress progress, HttpAccess access, Cluster cluster, java.nio.file.Path logsDir,
-                      com.odooupgradecourier.store.Dumps dumps) {
+    /** @param logsDir where upgrade logs are kept ({@code <dump id>.log}) */
+    public StatusView(Rows rows, Progress progress, HttpAccess access, Cluster cluster, java.nio.file.Path logsDir) {
         this.logsDir = logsDir;
-        this.dumps = dumps;
-        this.store = store;
+        this.rows = rows;
         this.progress = progress;
         this.access = access;
         this.cluster = cluster;
@@ -74,6 +69,9 @@ public class StatusView {
                         }
                         out.add(Map.of("name", name + "/", "why", (files < 0 ? "a subfolder" : "a subfolder with " + files + " file(s)")
                                 + ": only files in the drop folder itself are taken; move them there"));
+                    } else if (java.nio.file.Files.isSymbolicLink(e) && !java.nio.file.Files.exists(e)) {
+                        out.add(Map.of("name", name, "why", "a link to a file that is not there: it is not taken; drop the dump "
+                                + "itself"));
                     } else if (!java.nio.file.Files.isRegularFile(e, java.nio.file.LinkOption.NOFOLLOW_LINKS)
                             && !java.nio.file.Files.isSymbolicLink(e)) {
                         out.add(Map.of("name", name, "why", "not a plain file (a pipe, socket or device): it is not taken"));
@@ -112,7 +110,8 @@ public class StatusView {
             // (a failed restore is restored again from the archive the courier keeps for it)
             m.put("retryable", "restore-failed".equals(row.get("step")) || "failed".equals(row.get("step")) && row.get("path") instanceof String p
                     && java.nio.file.Files.exists(java.nio.file.Path.of(p), java.nio.file.LinkOption.NOFOLLOW_LINKS));
-            m.put("restored_to", row.get("restored_to"));
+            // the database a restore made: a failed restore's was dropped (the name stays in the store for its clean-up)
+            m.put("restored_to", "delivered".equals(row.get("step")) ? row.get("restored_to") : null);
             m.put("filestore", row.get("filestore_path"));
             m.put("missing_attachments", row.get("missing_attachments"));
             m.put("neutralized", row.get("neutralized"));
@@ -143,7 +142,7 @@ public class StatusView {
         if (log == null) {
             return null;
         }
-        return Secrets.mask(java.nio.file.Files.readString(log, java.nio.charset.StandardCharsets.UTF_8), dumps == null ? null : dumps.requestKey(id));
+        return Secrets.mask(java.nio.file.Files.readString(log, java.nio.charset.StandardCharsets.UTF_8), rows.requestKey(id));
     }
 
     private List<Map<String, Object>> rows(String step) throws Exception {
@@ -153,11 +152,7 @@ public class StatusView {
         } catch (IllegalArgumentException e) {
             return List.of();
         }
-        try (Connection c = store.getConnection()) {
-            String order = " order by coalesce(received_millis, 0) desc, id desc";
-            return filter == null ? Dumps.query(c, "select * from dumps" + order, NEWEST)
-                    : Dumps.query(c, "select * from dumps where step = ?" + order, NEWEST, filter);
-        }
+        return rows.newest(filter, NEWEST);
     }
 
     /** A dump parked after a fault that may pass: "waiting: <last error>, next attempt at <time>"; otherwise null. */
@@ -191,6 +186,23 @@ public class StatusView {
                 <p>The newest dumps (200 at most), newest first; this page refreshes every 10 seconds. The same as JSON:
                 <a href="requests">/requests</a>.</p>
                 """);
+        nodeAndFilters(h);
+        h.append("""
+                <table id="requests"><thead><tr><th>Dump</th><th>Received</th><th>Updated</th><th>Size</th><th>Request</th>
+                <th>Step</th><th>Platform state</th><th>Elapsed / estimated</th><th>Transfer</th><th>Message</th><th>What to do</th>
+                <th></th></tr></thead><tbody>
+                """);
+        for (Map<String, Object> r : rows) {
+            row(h, r);
+        }
+        if (rows.isEmpty()) {
+            h.append("<tr><td colspan=\"12\">Nothing yet: drop a database dump into the drop folder.</td></tr>\n");
+        }
+        return h.append("</tbody></table></body></html>\n").toString();
+    }
+
+    /** This node (leading or standing by), the links by step, what the drop folder holds that is not taken, the rule of actions. */
+    private void nodeAndFilters(StringBuilder h) throws Exception {
         Map<String, Object> node = cluster.state();
         h.append("<p id=\"node\">Node ").append(esc(node.get("node"))).append(": ")
                 .append(cluster.leading() ? "leads (works on the dumps)" : "stands by (another node works on the dumps)")
@@ -212,42 +224,35 @@ public class StatusView {
         if (!access.rule().isEmpty()) {
             h.append("<p id=\"actions\">").append(esc(access.rule())).append("</p>\n");
         }
-        h.append("""
-                <table id="requests"><thead><tr><th>Dump</th><th>Received</th><th>Updated</th><th>Size</th><th>Request</th>
-                <th>Step</th><th>Platform state</th><th>Elapsed / estimated</th><th>Transfer</th><th>Message</th><th>What to do</th>
-                <th></th></tr></thead><tbody>
-                """);
-        for (Map<String, Object> r : rows) {
-            @SuppressWarnings("unchecked")
-            Map<String, Object> t = (Map<String, Object>) r.get("transfer");
-            String transfer = t.isEmpty() ? "" : t.get("percent") != null ? t.get("direction") + " " + t.get("percent") + "%"
-                    : t.get("direction") + " " + size(t.get("bytes"));
-            String message = r.get("waiting") != null ? String.valueOf(r.get("waiting"))
-                    : "restore-failed".equals(r.get("step")) ? String.valueOf(r.get("last_error"))
-                    : "delivered".equals(r.get("step")) && r.get("restored_to") != null ? restored(r)
-                    : Boolean.FALSE.equals(r.get("pg_compatible")) && !"failed".equals(r.get("step"))
-                    ? "the platform says the upgraded database may not restore on this PostgreSQL (is_pg_version_compatible = false)"
-                    : r.get("customer_message") != null ? String.valueOf(r.get("customer_message"))
-                    : r.get("last_error") != null ? String.valueOf(r.get("last_error")) : "";
-            String css = r.get("waiting") != null ? "waiting" : String.valueOf(r.get("step"));
-            h.append("<tr class=\"").append(esc(css)).append("\"><td>").append(esc(r.get("dump")))
-                    .append("</td><td>").append(esc(r.get("received_at"))).append("</td><td>").append(esc(r.get("updated_at")))
-                    .append("</td><td>").append(esc(size(r.get("size")))).append("</td><td>").append(esc(r.get("request_id")))
-                    .append(r.get("log") == null ? "" : " <a href=\"" + esc(r.get("log")) + "\">log</a>")
-                    .append("</td><td>").append(esc(r.get("step"))).append("</td><td>").append(esc(r.get("state")))
-                    .append("</td><td>").append(esc(r.get("elapsed"))).append(" / ").append(esc(r.get("estimated_time")))
-                    .append("</td><td>").append(esc(transfer)).append("</td><td>").append(esc(message))
-                    .append("</td><td>").append(esc(r.get("what_to_do"))).append("</td><td>");
-            if (access.buttons() && Boolean.TRUE.equals(r.get("retryable"))) {
-                h.append("<form method=\"post\" action=\"requests/").append(esc(r.get("id")))
-                        .append("/retry\"><button type=\"submit\">Retry</button></form>");
-            }
-            h.append("</td></tr>\n");
+    }
+
+    /** One dump's row; a failed dump has a retry button when actions are allowed. */
+    private void row(StringBuilder h, Map<String, Object> r) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> t = (Map<String, Object>) r.get("transfer");
+        String transfer = t.isEmpty() ? "" : t.get("percent") != null ? t.get("direction") + " " + t.get("percent") + "%"
+                : t.get("direction") + " " + size(t.get("bytes"));
+        String message = r.get("waiting") != null ? String.valueOf(r.get("waiting"))
+                : "restore-failed".equals(r.get("step")) ? String.valueOf(r.get("last_error"))
+                : "delivered".equals(r.get("step")) && r.get("restored_to") != null ? restored(r)
+                : Boolean.FALSE.equals(r.get("pg_compatible")) && !"failed".equals(r.get("step"))
+                ? "the platform says the upgraded database may not restore on this PostgreSQL (is_pg_version_compatible = false)"
+                : r.get("customer_message") != null ? String.valueOf(r.get("customer_message"))
+                : r.get("last_error") != null ? String.valueOf(r.get("last_error")) : "";
+        String css = r.get("waiting") != null ? "waiting" : String.valueOf(r.get("step"));
+        h.append("<tr class=\"").append(esc(css)).append("\"><td>").append(esc(r.get("dump")))
+                .append("</td><td>").append(esc(r.get("received_at"))).append("</td><td>").append(esc(r.get("updated_at")))
+                .append("</td><td>").append(esc(size(r.get("size")))).append("</td><td>").append(esc(r.get("request_id")))
+                .append(r.get("log") == null ? "" : " <a href=\"" + esc(r.get("log")) + "\">log</a>")
+                .append("</td><td>").append(esc(r.get("step"))).append("</td><td>").append(esc(r.get("state")))
+                .append("</td><td>").append(esc(r.get("elapsed"))).append(" / ").append(esc(r.get("estimated_time")))
+                .append("</td><td>").append(esc(transfer)).append("</td><td>").append(esc(message))
+                .append("</td><td>").append(esc(r.get("what_to_do"))).append("</td><td>");
+        if (access.buttons() && Boolean.TRUE.equals(r.get("retryable"))) {
+            h.append("<form method=\"post\" action=\"requests/").append(esc(r.get("id")))
+                    .append("/retry\"><button type=\"submit\">Retry</button></form>");
         }
-        if (rows.isEmpty()) {
-            h.append("<tr><td colspan=\"12\">Nothing yet: drop a database dump into the drop folder.</td></tr>\n");
-        }
-        return h.append("</tbody></table></body></html>\n").toString();
+        h.append("</td></tr>\n");
     }
 
     /** Where a restored dump's database and filestore are, what it misses, who neutralized it. */

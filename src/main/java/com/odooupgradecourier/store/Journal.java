@@ -24,7 +24,7 @@ import java.util.Map;
  */
 public final class Journal {
     /** The journal's file name in a dump's custody folder: hidden, never taken for a dump. */
-    public static final String NAME = com.odooupgradecourier.support.Custody.JOURNAL;
+    public static final String NAME = ".journal.json";
     /** The columns a journal keeps, as the store holds them (the key sealed). */
     static final List<String> COLUMNS = List.of("id", "file_name", "size", "sha256", "format", "platform_name", "contract", "email",
             "target", "aim", "timezone", "restore", "restore_name", "env_vars", "request_id", "request_key", "host_uri",
@@ -51,7 +51,7 @@ public final class Journal {
     }
 
     /** The journal of a dump's folder, or null when it has none (or none that can be read). */
-    static Map<String, Object> read(Path folder) {
+    public static Map<String, Object> read(Path folder) {
         Path file = folder.resolve(NAME);
         if (!Files.isRegularFile(file)) {
             return null;

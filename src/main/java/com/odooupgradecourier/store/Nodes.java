@@ -64,9 +64,9 @@ public class Nodes extends org.apache.camel.support.service.ServiceSupport {
         try (Connection c = store.getConnection()) {
             c.setAutoCommit(false);
             try {
-                List<Map<String, Object>> rows = Dumps.query(c, "select * from nodes where node_id = ?", 1, node);
+                List<Map<String, Object>> rows = Rows.query(c, "select * from nodes where node_id = ?", 1, node);
                 if (rows.isEmpty()) {
-                    Dumps.update(c, "insert into nodes (node_id, instance, host, pid, started_millis, heartbeat_until) values (?, ?, ?, ?, ?, ?)",
+                    Rows.update(c, "insert into nodes (node_id, instance, host, pid, started_millis, heartbeat_until) values (?, ?, ?, ?, ?, ?)",
                             node, instance, host, self.pid(), started, now + heartbeatMillis);
                 } else {
                     Map<String, Object> r = rows.get(0);
@@ -78,7 +78,7 @@ public class Nodes extends org.apache.camel.support.service.ServiceSupport {
                                 + heartbeatMillis) / 1000) + " s old): give each instance its own courier.cluster.node-id (default: "
                                 + "the host name and the HTTP port)");
                     }
-                    if (Dumps.update(c, "update nodes set instance = ?, host = ?, pid = ?, started_millis = ?, heartbeat_until = ? "
+                    if (Rows.update(c, "update nodes set instance = ?, host = ?, pid = ?, started_millis = ?, heartbeat_until = ? "
                             + "where node_id = ? and instance = ?", instance, host, self.pid(), started, now + heartbeatMillis, node,
                             r.get("instance")) != 1) {
                         throw new IllegalStateException("another instance with the node id " + node + " is running (it registered "
@@ -103,7 +103,7 @@ public class Nodes extends org.apache.camel.support.service.ServiceSupport {
             return false;
         }
         try (Connection c = store.getConnection()) {
-            if (Dumps.update(c, "update nodes set heartbeat_until = ? where node_id = ? and instance = ?",
+            if (Rows.update(c, "update nodes set heartbeat_until = ? where node_id = ? and instance = ?",
                     clock.getAsLong() + heartbeatMillis, node, instance) == 1) {
                 return true;
             }
@@ -127,7 +127,7 @@ public class Nodes extends org.apache.camel.support.service.ServiceSupport {
         }
         held = false;
         try (Connection c = store.getConnection()) {
-            Dumps.update(c, "delete from nodes where node_id = ? and instance = ?", node, instance);
+            Rows.update(c, "delete from nodes where node_id = ? and instance = ?", node, instance);
         }
     }
 

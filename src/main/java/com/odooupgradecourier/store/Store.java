@@ -118,7 +118,10 @@ public final class Store {
             "ALTER TABLE dumps ADD COLUMN missing_attachments BIGINT",
             "ALTER TABLE dumps ADD COLUMN neutralized VARCHAR(16)",
             "ALTER TABLE dumps ADD COLUMN source_database VARCHAR(64)",
-            "ALTER TABLE dumps ADD COLUMN pg_version VARCHAR(16)");
+            "ALTER TABLE dumps ADD COLUMN pg_version VARCHAR(16)",
+            // 13: the queue takes what is due in one statement; who held a dump before (a node that stopped working on it)
+            // is kept beside the new lease, for the log
+            "ALTER TABLE dumps ADD COLUMN lease_taken_from VARCHAR(200)");
 
     /** The schema version a store has once opened. */
     public static final int VERSION = MIGRATIONS.size();
@@ -133,70 +136,72 @@ public final class Store {
      * owner only.
      */
     public static DataSource open(String url, String user, String password, Path dataDir) throws IOException, SQLException {
-        DataSource ds;
-        String where;
-        Path sqliteFile = null;
         if (url == null || url.isBlank() || url.startsWith("jdbc:sqlite:")) {
             String jdbc = url == null || url.isBlank() ? "jdbc:sqlite:" + dataDir.resolve("courier.db") : url;
             Path file = Path.of(jdbc.substring("jdbc:sqlite:".length()));
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            try {
-                Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            } catch (java.nio.file.FileAlreadyExistsException kept) {
-                // the store of an earlier run (or of an instance that started at the same moment)
-            }
-            SQLiteConfig config = new SQLiteConfig();
-            // the file is made above, owner-only; a connection never makes one (a store deleted while the service runs is
-            // not made again with the process's umask, and empty: the service says the store is gone instead)
-            config.resetOpenMode(org.sqlite.SQLiteOpenMode.CREATE);
-            // what a row no longer holds (a delivered request's key) is overwritten in the file, not left in a free page
-            config.setPragma(SQLiteConfig.Pragma.SECURE_DELETE, "true");
-            config.setJournalMode(SQLiteConfig.JournalMode.WAL);
-            config.setBusyTimeout(30_000);
-            config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
-            // transactions take the write lock when they begin: concurrent writers wait (busy timeout)
-            // instead of failing when a read turns into a write
-            config.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
-            SQLiteDataSource sqlite = new SQLiteDataSource(config);
-            sqlite.setUrl(jdbc);
-            ds = sqlite;
-            where = file.toString();
-            sqliteFile = file;
-        } else if (url.startsWith("jdbc:postgresql:")) {
-            PGSimpleDataSource pg = new PGSimpleDataSource();
-            pg.setURL(url);
-            // a server that does not answer is a store that is down, not a thread that waits for ever
-            pg.setConnectTimeout(10);
-            pg.setLoginTimeout(10);
-            pg.setSocketTimeout(60);
-            if (user != null && !user.isBlank()) {
-                pg.setUser(user);
-            }
-            if (password != null && !password.isBlank()) {
-                pg.setPassword(password);
-            }
-            ds = pg;
-            where = url;
-        } else {
-            throw new IllegalArgumentException("courier.store.url must be empty (SQLite in the data folder), jdbc:sqlite:… "
-                    + "or jdbc:postgresql:…, not " + url);
-        }
-        if (sqliteFile == null) {
-            migrate(ds);
-        } else {
+            DataSource ds = sqlite(jdbc, file);
             // instances (or threads) opening one new SQLite file at once: the first connection switches it to WAL,
             // which the others cannot wait for (SQLITE_BUSY at once), so they open it one after the other
             synchronized (Store.class) {
                 try (java.nio.channels.FileChannel lock = java.nio.channels.FileChannel.open(
-                        sqliteFile.resolveSibling(sqliteFile.getFileName() + ".open-lock"), java.nio.file.StandardOpenOption.CREATE,
+                        file.resolveSibling(file.getFileName() + ".open-lock"), java.nio.file.StandardOpenOption.CREATE,
                         java.nio.file.StandardOpenOption.WRITE);
                      java.nio.channels.FileLock held = lock.lock()) {
                     migrate(ds);
                 }
             }
+            LOG.info("Store ready: {}", file);
+            return new GuardedStore(ds, file.toString());
         }
-        LOG.info("Store ready: {}", where);
-        return new GuardedStore(ds, sqliteFile != null ? where : com.odooupgradecourier.support.Secrets.maskUri(where));
+        if (url.startsWith("jdbc:postgresql:")) {
+            DataSource ds = postgres(url, user, password);
+            migrate(ds);
+            LOG.info("Store ready: {}", url);
+            return new GuardedStore(ds, com.odooupgradecourier.support.Secrets.maskUri(url));
+        }
+        throw new IllegalArgumentException("courier.store.url must be empty (SQLite in the data folder), jdbc:sqlite:… "
+                + "or jdbc:postgresql:…, not " + url);
+    }
+
+    /** A SQLite file, made here owner-only, opened with what the store relies on (WAL, secure delete, immediate writes). */
+    private static DataSource sqlite(String jdbc, Path file) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        try {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (java.nio.file.FileAlreadyExistsException kept) {
+            // the store of an earlier run (or of an instance that started at the same moment)
+        }
+        SQLiteConfig config = new SQLiteConfig();
+        // the file is made above, owner-only; a connection never makes one (a store deleted while the service runs is
+        // not made again with the process's umask, and empty: the service says the store is gone instead)
+        config.resetOpenMode(org.sqlite.SQLiteOpenMode.CREATE);
+        // what a row no longer holds (a delivered request's key) is overwritten in the file, not left in a free page
+        config.setPragma(SQLiteConfig.Pragma.SECURE_DELETE, "true");
+        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        config.setBusyTimeout(30_000);
+        config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+        // transactions take the write lock when they begin: concurrent writers wait (busy timeout)
+        // instead of failing when a read turns into a write
+        config.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
+        SQLiteDataSource sqlite = new SQLiteDataSource(config);
+        sqlite.setUrl(jdbc);
+        return sqlite;
+    }
+
+    private static DataSource postgres(String url, String user, String password) {
+        PGSimpleDataSource pg = new PGSimpleDataSource();
+        pg.setURL(url);
+        // a server that does not answer is a store that is down, not a thread that waits for ever
+        pg.setConnectTimeout(10);
+        pg.setLoginTimeout(10);
+        pg.setSocketTimeout(60);
+        if (user != null && !user.isBlank()) {
+            pg.setUser(user);
+        }
+        if (password != null && !password.isBlank()) {
+            pg.setPassword(password);
+        }
+        return pg;
     }
 
     /**

@@ -78,6 +78,22 @@ public enum Transition {
      */
     RETRY("retried", EnumSet.of(FAILED, RESTORE_FAILED), null, Due.NOW);
 
+    /** What a transition does besides moving the dump and writing its columns, applied by {@link Dumps#go}. */
+    enum Effect {
+        /** The request exists (or the platform holds the whole dump): the journal beside the dump in custody is written. */
+        JOURNAL,
+        /** Delivered: the request's key and URLs are needed no more and kept no longer, in the row nor in the file. */
+        FORGETS_REQUEST,
+        /** Bounced: the step it failed at is kept, for a retry. */
+        KEEPS_FAILED_STEP,
+        /** A failed restore: kept as failed at restoring, for a retry. */
+        FAILED_AT_RESTORE,
+        /** Parked: one attempt more, due after the back-off of the attempts so far. */
+        COUNTS_ATTEMPT,
+        /** A retry: back at the step it failed at, with a fresh lifetime; needs no lease (nobody works on a failed dump). */
+        STARTS_OVER
+    }
+
     /** When a dump is due again after a transition. */
     enum Due {
         /** At once: the route of its new step takes it. */
@@ -104,6 +120,22 @@ public enum Transition {
         this.to = to;
         this.due = due;
         this.columns = List.of(columns);
+    }
+
+    /** What each transition does besides moving the dump and writing its columns. */
+    private static final java.util.Map<Transition, Set<Effect>> EFFECTS = java.util.Map.of(
+            CREATE, EnumSet.of(Effect.JOURNAL),
+            UPLOAD, EnumSet.of(Effect.JOURNAL),
+            DELIVER, EnumSet.of(Effect.FORGETS_REQUEST),
+            DELIVER_TO_RESTORE, EnumSet.of(Effect.FORGETS_REQUEST),
+            FAIL, EnumSet.of(Effect.KEEPS_FAILED_STEP),
+            FAIL_RESTORE, EnumSet.of(Effect.FAILED_AT_RESTORE),
+            PARK, EnumSet.of(Effect.COUNTS_ATTEMPT),
+            RETRY, EnumSet.of(Effect.STARTS_OVER));
+
+    /** Whether this transition has {@code effect}. */
+    boolean has(Effect effect) {
+        return EFFECTS.getOrDefault(this, EnumSet.noneOf(Effect.class)).contains(effect);
     }
 
     private static Set<Step> onPlatform() {

@@ -46,8 +46,9 @@ public final class Moves {
             FileStamp before = FileStamp.of(source);
             Path tmp = copyToTemporary(source, target);
             try {
-                if (FileStamp.of(source).contentMayDiffer(before)) {
-                    // written to while it was copied: the copy is not the file (and the source stays where it was)
+                if (!FileStamp.of(source).equals(before)) {
+                    // written to while it was copied (a write changes the change time even when the size and the modification
+                    // time are put back): the copy is not the file, and the source stays where it was
                     throw new FileChangedException("the file changed while it was being taken — copy it again (" + source.getFileName()
                             + " was " + before.describe() + " when its copy began, " + FileStamp.of(source).describe() + " after)");
                 }

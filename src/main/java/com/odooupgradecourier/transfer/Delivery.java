@@ -1,6 +1,6 @@
 package com.odooupgradecourier.transfer;
 
-import com.odooupgradecourier.store.Dumps;
+import com.odooupgradecourier.store.Rows;
 import com.odooupgradecourier.support.Moves;
 import com.odooupgradecourier.support.Names;
 import com.odooupgradecourier.support.Secrets;
@@ -30,12 +30,12 @@ public class Delivery {
     private static final int NAMES = 5;
     private final String outputUri;
     private final Path localFolder;
-    private final Dumps dumps;
+    private final Rows rows;
 
-    public Delivery(String outputUri, Dumps dumps) {
+    public Delivery(String outputUri, Rows rows) {
         this.outputUri = outputUri.trim();
         this.localFolder = localFolder(this.outputUri);
-        this.dumps = dumps;
+        this.rows = rows;
     }
 
     /** The output as shown to people: passwords and tokens masked. */
@@ -59,7 +59,7 @@ public class Delivery {
         while (next < names.size()) {
             String name = names.get(next++);
             exchange.setProperty("putTry", next);
-            if (notes || name.equals(exchange.getProperty("deliveryNameBefore")) || dumps.claimName(exchange, name)) {
+            if (notes || name.equals(exchange.getProperty("deliveryNameBefore")) || rows.claimName(exchange, name)) {
                 exchange.setProperty("putName", name);
                 return;
             }

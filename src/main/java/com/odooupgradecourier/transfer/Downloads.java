@@ -144,6 +144,12 @@ public class Downloads {
         }
     }
 
+    /** Whether the notes are to be downloaded: the platform named them, and they are not on disk yet. */
+    public boolean notesWanted(String notesUrl, String notesPath) {
+        return notesUrl != null && !notesUrl.isBlank() && !"null".equals(notesUrl) && notesPath != null
+                && !Files.exists(Path.of(notesPath));
+    }
+
     public void complete(@ExchangeProperty("partPath") String partPath, @ExchangeProperty("targetPath") String targetPath,
                          @ExchangeProperty("offset") long offset, @ExchangeProperty("verify") boolean verify,
                          @Header("CamelHttpResponseCode") int status, @Header("Content-Range") String contentRange,

@@ -1,7 +1,7 @@
 package com.odooupgradecourier.transfer;
 
 import com.odooupgradecourier.platform.TransientPlatformException;
-import com.odooupgradecourier.service.Progress;
+import com.odooupgradecourier.transfer.Progress;
 import com.odooupgradecourier.support.Secrets;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;

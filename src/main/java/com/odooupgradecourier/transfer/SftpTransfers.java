@@ -4,8 +4,7 @@ import com.jcraft.jsch.HostKey;
 import com.jcraft.jsch.JSch;
 import com.jcraft.jsch.JSchException;
 import com.jcraft.jsch.Session;
-import com.odooupgradecourier.service.Progress;
-import com.odooupgradecourier.store.Dumps;
+import com.odooupgradecourier.transfer.Progress;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,26 +35,26 @@ public class SftpTransfers {
     private final String transfer;
     private final long threshold;
     private final int channels;
-    private final Dumps dumps;
+    private final UploadPieces pieces;
     private final Progress progress;
     /** Transfers whose last attempts broke before any piece was complete, and how many times in a row. */
     private final java.util.Map<String, Integer> stalls = new java.util.concurrent.ConcurrentHashMap<>();
     private static final long MIN_PIECE = 256 * 1024;
 
-    public SftpTransfers(Path dataDir, String configuredKnownHosts, String transfer, String threshold, String channels, Dumps dumps,
+    public SftpTransfers(Path dataDir, String configuredKnownHosts, String transfer, String threshold, String channels, UploadPieces pieces,
                          Progress progress) {
-        this(dataDir, configuredKnownHosts, transfer, threshold, channels, dumps, progress, true);
+        this(dataDir, configuredKnownHosts, transfer, threshold, channels, pieces, progress, true);
     }
 
     /** @param sftpUsed whether the platform's SFTP is used at all (not with upgrade.api = jsonrpc, which uses only the keys) */
-    public SftpTransfers(Path dataDir, String configuredKnownHosts, String transfer, String threshold, String channels, Dumps dumps,
+    public SftpTransfers(Path dataDir, String configuredKnownHosts, String transfer, String threshold, String channels, UploadPieces pieces,
                          Progress progress, boolean sftpUsed) {
         boolean warnTrustOnFirstUse = sftpUsed;
         this.channels = channels.trim().matches("[0-9]{1,2}") ? Integer.parseInt(channels.trim()) : 0;
         if (this.channels < 1 || this.channels > 16) {
             throw new IllegalArgumentException("upgrade.sftp.channels must be a whole number between 1 and 16, not '" + channels + "'");
         }
-        this.dumps = dumps;
+        this.pieces = pieces;
         this.progress = progress;
         this.transfer = transfer.trim().toLowerCase(java.util.Locale.ROOT);
         if (!List.of("auto", "https", "sftp").contains(this.transfer)) {
@@ -161,9 +160,9 @@ public class SftpTransfers {
         Path dump = Path.of(exchange.getProperty("dumpPath", String.class));
         String remote = exchange.getProperty("remoteFile", String.class);
         long size = Files.size(dump);
-        Ranges done = dumps.uploaded(dumpId, requestId);
+        Ranges done = pieces.acknowledged(dumpId, requestId);
         String key = "upload " + dumpId;
-        List<long[]> pieces = done.missing(size, pieceSize(key, size));
+        List<long[]> missing = done.missing(size, pieceSize(key, size));
         String name = exchange.getProperty("fileName", String.class);
         java.util.concurrent.atomic.AtomicInteger recorded = new java.util.concurrent.atomic.AtomicInteger();
         try (ParallelSftp sftp = connect(exchange.getProperty("sftpHost", String.class), exchange.getProperty("sftpPort", Integer.class),
@@ -172,10 +171,10 @@ public class SftpTransfers {
             if (done.bytes() == 0) {
                 sftp.truncate(remote);
             } else {
-                LOG.info("{}: the platform acknowledged {} of {} bytes: sending the other {} pieces", name, done.bytes(), size, pieces.size());
+                LOG.info("{}: the platform acknowledged {} of {} bytes: sending the other {} pieces", name, done.bytes(), size, missing.size());
             }
-            sftp.upload(dump, remote, pieces, channels, moved, (start, end) -> {
-                dumps.uploaded(dumpId, requestId, start, end);
+            sftp.upload(dump, remote, missing, channels, moved, (start, end) -> {
+                pieces.acknowledged(dumpId, requestId, start, end);
                 recorded.incrementAndGet();
             });
             stalls.remove(key);

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.odooupgradecourier.TestPostgres;
 import com.odooupgradecourier.store.Dumps;
+import com.odooupgradecourier.store.Queue;
+import com.odooupgradecourier.store.Rows;
 import com.odooupgradecourier.store.Store;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -44,13 +46,17 @@ class RestorerPostgresTest {
     private final DefaultCamelContext camel = new DefaultCamelContext();
     private final List<String> databases = new ArrayList<>();
     private final String run = "r" + Long.toString(System.nanoTime() % 1_000_000_000L, 36);
+    private Rows rows;
+    private Queue queue;
     private Dumps dumps;
     private int n;
 
     @BeforeEach
     void store() throws Exception {
         DataSource ds = Store.open("", "", "", tmp.resolve("data"));
-        dumps = new Dumps(ds, "test", 60_000, 60_000, 100, 2, 1000, YEAR, System::currentTimeMillis);
+        rows = new Rows(ds, com.odooupgradecourier.support.KeyCipher.NONE);
+        queue = new Queue(ds, "test", 60_000, System::currentTimeMillis);
+        dumps = new Dumps(rows, queue, 60_000, new com.odooupgradecourier.support.RetryPolicy(2, 100, 1000), YEAR, System::currentTimeMillis);
     }
 
     @AfterEach
@@ -64,16 +70,17 @@ class RestorerPostgresTest {
 
     private Restorer restorer(String owner, Path sourceFilestores) {
         return new Restorer(new RestoreSettings(TestPostgres.url(), TestPostgres.user(), TestPostgres.password(), owner,
-                tmp.resolve("filestore"), sourceFilestores, "${stem}_${target}", 2, null, Duration.ofMinutes(5)), tmp.resolve("work"), dumps);
+                tmp.resolve("filestore"), sourceFilestores, "${stem}_${target}", 2, null, Duration.ofMinutes(5)), tmp.resolve("work"), dumps,
+                queue);
     }
 
     /** A dump walked through the store to step restoring, as the restore route gets it. */
     private Exchange restoring(String fileName, Path archive, String aim) throws Exception {
         String id = "d" + (++n) + run;
-        dumps.receive(id, fileName, tmp.resolve("custody/" + fileName).toString());
-        Map<String, Object> row = dumps.claimDue().stream().filter(r -> r.get("id").equals(id)).findFirst().orElseThrow();
+        queue.receive(id, fileName, tmp.resolve("custody/" + fileName).toString());
+        Map<String, Object> row = queue.claimDue().stream().filter(r -> r.get("id").equals(id)).findFirst().orElseThrow();
         Exchange ex = new DefaultExchange(camel);
-        dumps.load(ex, row);
+        rows.load(ex, row);
         ex.setProperty("dumpSha256", "sha-" + id);
         ex.setProperty("requestId", "10534");
         ex.setProperty("requestKey", "k");
@@ -167,12 +174,112 @@ class RestorerPostgresTest {
         assertThat(query(earlier, "select count(*) from pg_database where datname = 'hijacked_" + run + "'")).isEqualTo("0");
 
         // its own password it may change (its role is dropped after): the configured role's credentials stay as they were
-        Path own = Files.writeString(tmp.resolve("own.sql"), "ALTER ROLE CURRENT_USER PASSWORD 'x';\n" + Files.readString(plain));
+        Path own = Files.writeString(tmp.resolve("own.sql"), Files.readString(plain) + "\nALTER ROLE CURRENT_USER PASSWORD 'x';\n");
         restore(r, restoring("own" + run + ".zip", zip(tmp.resolve("own.zip"), Map.of("dump.sql", own), Map.of()), "production"));
         try (Connection c = admin()) {
             assertThat(c.isValid(5)).as("the configured role still logs in with its password").isTrue();
         }
         restore(r, restoring("after" + run + ".zip", zip(tmp.resolve("after.zip"), Map.of("dump.sql", plain), Map.of()), "production"));
+    }
+
+    /**
+     * What the courier reads in a restored database (is it neutralized? which attachments does it name?) may be a view of
+     * the archive's that calls a function of its own: it runs as the restore's own role, never as the configured one
+     * (CREATEROLE), so it cannot make a role, let alone grant one the server's programs.
+     */
+    @Test
+    void whatTheCourierReadsAfterTheRestoreRunsWithTheArchivesOwnRightsOnly() throws Exception {
+        String pwned = "adv_pwned_" + run;
+        String evil = "CREATE FUNCTION public.adv_evil() RETURNS text LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'CREATE ROLE " + pwned
+                + " LOGIN'; RETURN 'True'; END $$;\n";
+        Path neutral = Files.writeString(tmp.resolve("view1.sql"), evil + "CREATE TABLE public.ir_cron (id int, active boolean);\n"
+                + "CREATE VIEW public.ir_config_parameter AS SELECT 'database.is_neutralized'::text AS key, public.adv_evil() AS value;\n");
+        Exchange test = restoring("view1" + run + ".zip", zip(tmp.resolve("view1.zip"), Map.of("dump.sql", neutral), Map.of()), "test");
+        assertThatThrownBy(() -> restorer("", null).restore(test)).isInstanceOf(RestoreFailedException.class)
+                .hasMessageContaining("permission denied to create role");
+        Path attachments = Files.writeString(tmp.resolve("view2.sql"), evil
+                + "CREATE VIEW public.ir_attachment AS SELECT public.adv_evil() AS store_fname;\n");
+        Exchange prod = restoring("view2" + run + ".zip", zip(tmp.resolve("view2.zip"), Map.of("dump.sql", attachments), Map.of()),
+                "production");
+        assertThatThrownBy(() -> restorer("", null).restore(prod)).isInstanceOf(RestoreFailedException.class)
+                .hasMessageContaining("permission denied to create role");
+        try (Connection c = admin(); ResultSet rs = c.createStatement().executeQuery(
+                "select count(*) from pg_roles where rolname = '" + pwned + "'")) {
+            rs.next();
+            assertThat(rs.getInt(1)).as("no role made by the archive").isZero();
+        }
+        assertThat(test.getProperty("restoredTo")).isNull();
+        assertThat(prod.getProperty("restoredTo")).isNull();
+    }
+
+    /**
+     * Handed over, a database runs nothing of the archive's with its owner's rights for whoever calls it: a SECURITY DEFINER
+     * function runs as its caller, and only the owner may connect.
+     */
+    @Test
+    void aRestoredDatabaseLendsItsOwnersRightsToNoOne() throws Exception {
+        Path sql = Files.writeString(tmp.resolve("definer.sql"), "CREATE FUNCTION public.adv_whoami() RETURNS text LANGUAGE sql "
+                + "SECURITY DEFINER AS 'select current_user::text';\nCREATE PROCEDURE public.adv_proc() LANGUAGE sql SECURITY DEFINER "
+                + "AS 'select 1';\nCREATE TABLE public.partner (id int);\n");
+        String db = restore(restorer("", null), restoring("definer" + run + ".zip", zip(tmp.resolve("definer.zip"),
+                Map.of("dump.sql", sql), Map.of()), "production"));
+        assertThat(query(db, "select count(*) from pg_proc where prosecdef and proname like 'adv\\_%'")).isEqualTo("0");
+        assertThat(query(db, "select count(*) from pg_proc where proname like 'adv\\_%'")).isEqualTo("2");
+        String other = "adv_other_" + run;
+        admin("CREATE ROLE " + other + " LOGIN PASSWORD 'other'");
+        try {
+            URI u = URI.create(TestPostgres.url().substring("jdbc:".length()));
+            assertThatThrownBy(() -> DriverManager.getConnection("jdbc:postgresql://" + u.getHost() + ":" + u.getPort() + "/" + db, other,
+                    "other").close()).hasMessageContaining("permission denied for database");
+        } finally {
+            admin("DROP ROLE " + other);
+        }
+    }
+
+    /**
+     * An archive that rubs out the mark of its database (COMMENT ON DATABASE … IS NULL) and then fails: what it made is
+     * still known (the restore's own role owns it) and dropped, with that role; nothing is left.
+     */
+    @Test
+    void aFailedRestoreLeavesNothingEvenWhenTheArchiveRubbedOutItsMark() throws Exception {
+        long rolesBefore = rolesOfTheCourier();
+        Path sql = Files.writeString(tmp.resolve("unmark.sql"), "CREATE TABLE public.partner (id int);\n"
+                + "DO $$ BEGIN EXECUTE format('COMMENT ON DATABASE %I IS NULL', current_database()); END $$;\nSELECT 1/0;\n");
+        Exchange ex = restoring("unmark" + run + ".zip", zip(tmp.resolve("unmark.zip"), Map.of("dump.sql", sql), Map.of()), "production");
+        assertThatThrownBy(() -> restorer("", null).restore(ex)).isInstanceOf(RestoreFailedException.class)
+                .hasMessageContaining("division by zero");
+        try (Connection c = admin(); ResultSet rs = c.createStatement().executeQuery(
+                "select count(*) from pg_database where datname like 'unmark" + run + "%'")) {
+            rs.next();
+            assertThat(rs.getInt(1)).as("the database it made is dropped").isZero();
+        }
+        assertThat(rolesOfTheCourier()).as("and its role").isEqualTo(rolesBefore);
+        assertThat(ex.getProperty("restoredTo")).isNull();
+    }
+
+    /** A plain dump made without --no-owner names its owners: the restore fails saying how to dump it instead. */
+    @Test
+    void aPlainDumpThatSetsOwnersFailsSayingHowToDumpIt() throws Exception {
+        Path sql = Files.writeString(tmp.resolve("owners.sql"), "CREATE TABLE public.partner (id int);\n"
+                + "ALTER TABLE public.partner OWNER TO " + TestPostgres.user() + ";\n");
+        Exchange ex = restoring("owners" + run + ".zip", zip(tmp.resolve("owners.zip"), Map.of("dump.sql", sql), Map.of()), "production");
+        assertThatThrownBy(() -> restorer("", null).restore(ex)).isInstanceOf(RestoreFailedException.class)
+                .hasMessageContaining("must be member of role").hasMessageContaining("pg_dump --no-owner");
+    }
+
+    /**
+     * A test database whose scheduled actions cannot be turned off (a rule of the archive's keeps them on) is not restored
+     * as if it were neutralized: the restore fails saying so, and what it made is dropped.
+     */
+    @Test
+    void aTestDatabaseThatCannotBeNeutralizedIsNotRestored() throws Exception {
+        Path sql = Files.writeString(tmp.resolve("rule.sql"), "CREATE TABLE public.ir_config_parameter (id serial, key varchar unique, "
+                + "value text);\nCREATE TABLE public.ir_cron (id int, active boolean);\nINSERT INTO public.ir_cron VALUES (1, true);\n"
+                + "CREATE RULE adv_keep AS ON UPDATE TO public.ir_cron DO INSTEAD NOTHING;\n");
+        Exchange ex = restoring("rule" + run + ".zip", zip(tmp.resolve("rule.zip"), Map.of("dump.sql", sql), Map.of()), "test");
+        assertThatThrownBy(() -> restorer("", null).restore(ex)).isInstanceOf(RestoreFailedException.class)
+                .hasMessageContaining("cannot be neutralized: 1 scheduled action(s) stay active");
+        assertThat(ex.getProperty("restoredTo")).isNull();
     }
 
     /**
@@ -235,7 +342,6 @@ class RestorerPostgresTest {
         assertThat(query(db, "select count(*) from ir_cron where active")).isEqualTo("0");
         assertThat(query(db, "select count(*) from ir_mail_server where active")).isEqualTo("0");
         assertThat(query(db, "select value from ir_config_parameter where key = 'database.is_neutralized'")).isEqualTo("True");
-        assertThat(Files.readString(Path.of("src/main/resources/restore/neutralize.sql"))).contains("UPDATE ir_cron SET active = false");
 
         Exchange production = restoring("prod" + run + ".zip", zip(tmp.resolve("n2.zip"), Map.of("dump.sql", sql), Map.of()), "production");
         String prod = restore(r, production);

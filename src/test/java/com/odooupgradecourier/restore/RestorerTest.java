@@ -18,29 +18,36 @@ class RestorerTest {
 
     @Test
     void pgDumpsOwnRestrictLinesAreLeftOutAndEverythingElsePassesByteForByte() throws Exception {
+        String header = "--\n-- PostgreSQL database dump\n--\n\n";
         String body = "SET x = 1;\nCOPY public.t (a, b) FROM stdin;\n\\N\tone\n\\\\restrict\ttwo\n\\.\nSELECT 1;\n\\connect other\n";
-        assertThat(filtered("\\restrict AbC123\n" + body + "\\unrestrict AbC123\n")).isEqualTo(body);
+        assertThat(filtered(header + "\\restrict AbC123\n\n" + body + "\\unrestrict AbC123\n")).isEqualTo(header + "\n" + body);
         assertThat(filtered(body)).isEqualTo(body);
-        assertThat(filtered("\\unrestrict k")).isEmpty();
+        // psql refuses these under this restore's restriction: they are not pg_dump's own, so they reach it
+        assertThat(filtered("\\unrestrict k")).isEqualTo("\\unrestrict k");
+        assertThat(filtered("SET x = 1;\n\\restrict k\n")).isEqualTo("SET x = 1;\n\\restrict k\n");
+        assertThat(filtered("\\restrict k\n\\unrestrict other\n")).isEqualTo("\\unrestrict other\n");
         assertThat(filtered("\\r\n\\\n\\")).isEqualTo("\\r\n\\\n\\");
         String big = "x".repeat(1 << 20);
         assertThat(filtered("\\restrict k\n" + big + "\n")).isEqualTo(big + "\n");
     }
 
     /**
-     * COPY data is data: a value that begins with a carriage return and "estrict" is written "\restrict …" there, and is
-     * a row, as are lines that look like psql's other commands; only the top level's restrict lines are left out.
+     * COPY data is data, however the COPY is written (lower case, options, over several lines): a value that begins with a
+     * carriage return and "estrict" is written "\restrict …" there, and is a row, as are lines that look like psql's
+     * other commands. No line but pg_dump's own two is ever left out.
      */
     @Test
     void linesOfCopyDataAreRowsWhateverTheyBeginWith() throws Exception {
         String data = "COPY public.note (id, body) FROM stdin;\n1\t\\restrict of a note\n2\t\\unrestrict x\n3\t\\restrict\n"
-                + "\\restrict whole line\n\\unrestrict AbC\n4\t\\.x\n\\.\n";
+                + "\\restrict whole line\n\\unrestrict AbD\n4\t\\.x\n\\.\n"
+                + "copy public.t (a) from stdin with (format text);\n\\unrestrict keep-me-row\n\\restrict me too\n\\.\n"
+                + "COPY public.t (a)\n  FROM stdin;\n\\unrestrict keep-me-row\n\\.\n";
         String sql = "\\restrict AbC\nSET x = 1;\n" + data + "SELECT 1;\n\\unrestrict AbC\n";
         assertThat(filtered(sql)).isEqualTo("SET x = 1;\n" + data + "SELECT 1;\n");
         // a COPY line longer than any before, and data lines of a megabyte, pass whole
         String wide = "COPY public.t (" + "c, ".repeat(5000) + "d) FROM stdin;\n";
         String row = "\\restrict " + "y".repeat(1 << 20) + "\n";
-        assertThat(filtered(wide + row + "\\.\n\\restrict k\n")).isEqualTo(wide + row + "\\.\n");
+        assertThat(filtered("\\restrict k\n" + wide + row + "\\.\n\\unrestrict k\n")).isEqualTo(wide + row + "\\.\n");
     }
 
     @Test
@@ -56,7 +63,7 @@ class RestorerTest {
     @Test
     void aRestoreNameIsOneWithRoomForItsSuffix() throws Exception {
         Restorer r = new Restorer(new RestoreSettings("jdbc:postgresql://127.0.0.1:5432/postgres", "u", "p", "", null, null,
-                "${stem}_${target}", 1, null, java.time.Duration.ofHours(6)), null, null);
+                "${stem}_${target}", 1, null, java.time.Duration.ofHours(6)), null, null, null);
         r.checkSettings("true", "a".repeat(60), null);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> r.checkSettings("true", "a".repeat(61), null))
                 .hasMessageContaining("at most 60");
@@ -67,5 +74,32 @@ class RestorerTest {
         assertThat(r.baseName("Acme Corp.zip", "17.0", null)).isEqualTo("acme_corp_17_0");
         assertThat(r.baseName("1st.dump", "17.0", null)).isEqualTo("db_1st_17_0");
         assertThat(r.baseName("x".repeat(200) + ".zip", "17.0", null)).hasSize(60);
+    }
+
+    /**
+     * psql cut off from its server mid-script says so on a line without the word error ("server closed the connection
+     * unexpectedly") and then "error: connection to server was lost": a server gone (the restore waits for it), never a
+     * final failure; the lines a record keeps are still only the error lines.
+     */
+    @Test
+    void aProgramCutOffFromItsServerIsAServerGoneWhateverLineSaysIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path bin)
+            throws Exception {
+        for (String said : java.util.List.of("psql:<stdin>:4: server closed the connection unexpectedly\n"
+                        + "\tThis probably means the server terminated abnormally\n",
+                "psql:<stdin>:4: error: connection to server was lost\n")) {
+            java.nio.file.Path psql = bin.resolve("psql");
+            java.nio.file.Files.writeString(psql, "#!/bin/sh\nprintf '" + said + "' >&2\nexit 2\n");
+            psql.toFile().setExecutable(true);
+            Programs.Result r = new Programs(bin, java.time.Duration.ofSeconds(10))
+                    .run("psql", java.util.List.of(), java.util.Map.of(), null, java.time.Duration.ofSeconds(10), null);
+            assertThat(r.exit()).isEqualTo(2);
+            assertThat(r.serverGone()).as(said).isTrue();
+        }
+        java.nio.file.Files.writeString(bin.resolve("psql"), "#!/bin/sh\necho 'psql:<stdin>:9: ERROR:  syntax error at or near \"x\"' >&2\n"
+                + "exit 3\n");
+        Programs.Result r = new Programs(bin, java.time.Duration.ofSeconds(10))
+                .run("psql", java.util.List.of(), java.util.Map.of(), null, java.time.Duration.ofSeconds(10), null);
+        assertThat(r.serverGone()).isFalse();
+        assertThat(r.stderr()).contains("syntax error");
     }
 }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.odooupgradecourier.TestPostgres;
-import com.odooupgradecourier.dump.DuplicateDumpException;
+import com.odooupgradecourier.store.DuplicateDumpException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,7 +17,8 @@ import org.apache.camel.support.DefaultExchange;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.springframework.jdbc.core.JdbcTemplate;
+import com.odooupgradecourier.TestStore;
+import com.odooupgradecourier.support.RetryPolicy;
 
 /** The state machine in the store, on both databases: guarded transitions, leases, duplicates, times. */
 class DumpsTest {
@@ -35,12 +36,12 @@ class DumpsTest {
                 : Store.open(TestPostgres.freshUrl(), TestPostgres.user(), TestPostgres.password(), tmp);
     }
 
-    private Dumps node(DataSource ds, String name) {
-        return new Dumps(ds, name, LEASE, POLL, 2000, 6, 120_000, YEAR, clock::get);
+    private StoreNode node(DataSource ds, String name) {
+        return new StoreNode(ds, name, LEASE, POLL, new RetryPolicy(6, 2000, 120_000), YEAR, clock::get);
     }
 
     /** A dump received and claimed by {@code dumps}, as the exchange a route would have. */
-    private Exchange claimed(Dumps dumps, String id, String sha) throws Exception {
+    private Exchange claimed(StoreNode dumps, String id, String sha) throws Exception {
         dumps.receive(id, id + ".sql", "/custody/" + id + ".sql");
         Map<String, Object> row = dumps.claimDue().stream().filter(r -> r.get("id").equals(id)).findFirst().orElseThrow();
         Exchange ex = new DefaultExchange(camel);
@@ -73,15 +74,29 @@ class DumpsTest {
                     "download-started", "downloaded", "delivered-to-restore", "restore-failed")),
             Map.entry(Step.FAILED, List.of("admitted", "created", "failed")));
 
+    /**
+     * Every step on SQLite; on PostgreSQL (a connection per transaction costs ten times more there) the first step each
+     * transition may start from and the first it may not: the same guarded SQL, once allowed and once refused.
+     */
+    private static List<Step> steps(String kind, Transition t) {
+        if (kind.equals("sqlite")) {
+            return List.of(Step.values());
+        }
+        List<Step> some = new java.util.ArrayList<>();
+        java.util.Arrays.stream(Step.values()).filter(t::allowedFrom).findFirst().ifPresent(some::add);
+        java.util.Arrays.stream(Step.values()).filter(s -> !t.allowedFrom(s)).findFirst().ifPresent(some::add);
+        return some;
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"sqlite", "postgresql"})
     void everyAllowedTransitionPassesAndEveryOtherIsRefused(String kind) throws Exception {
         DataSource ds = open(kind);
-        Dumps dumps = node(ds, "a");
-        JdbcTemplate db = new JdbcTemplate(ds);
+        StoreNode dumps = node(ds, "a");
+        TestStore db = new TestStore(ds);
         int n = 0;
         for (Transition t : Transition.values()) {
-            for (Step step : Step.values()) {
+            for (Step step : steps(kind, t)) {
                 String id = "d" + n++;
                 Exchange ex = claimed(dumps, id, "sha-" + id);
                 for (String go : PATH_TO.get(step)) {
@@ -100,6 +115,8 @@ class DumpsTest {
                             .isInstanceOf(IllegalTransitionException.class);
                     assertThat(db.queryForObject("select step from dumps where id = ?", String.class, id)).isEqualTo(step.id());
                 }
+                // done with: out of the queue, so the next case's claim takes its own dump only
+                db.update("update dumps set next_attempt_at = null, lease_owner = null where id = ?", id);
             }
         }
     }
@@ -108,8 +125,8 @@ class DumpsTest {
     @ValueSource(strings = {"sqlite", "postgresql"})
     void aTransitionByANodeThatLostTheLeaseIsRefused(String kind) throws Exception {
         DataSource ds = open(kind);
-        Dumps a = node(ds, "a");
-        Dumps b = node(ds, "b");
+        StoreNode a = node(ds, "a");
+        StoreNode b = node(ds, "b");
         Exchange byA = claimed(a, "x", "sha-x");
         assertThat(b.claimDue()).as("held by a").isEmpty();
         clock.addAndGet(LEASE + 1);
@@ -119,15 +136,15 @@ class DumpsTest {
         assertThatThrownBy(() -> a.go(byA, "admitted")).isInstanceOf(IllegalTransitionException.class);
         byB.setProperty("dumpSha256", "sha-x");
         b.go(byB, "admitted");
-        assertThat(new JdbcTemplate(ds).queryForObject("select step from dumps where id = 'x'", String.class)).isEqualTo("admitted");
+        assertThat(new TestStore(ds).queryForObject("select step from dumps where id = 'x'", String.class)).isEqualTo("admitted");
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"sqlite", "postgresql"})
     void aNodeStalledWhileAnotherTookItsDumpIsStoppedAtTheFenceBeforeItCallsThePlatform(String kind) throws Exception {
         DataSource ds = open(kind);
-        Dumps a = node(ds, "a");
-        Dumps b = node(ds, "b");
+        StoreNode a = node(ds, "a");
+        StoreNode b = node(ds, "b");
         claimed(a, "f", "sha-f");
         a.fence("f", "f.sql");
         clock.addAndGet(LEASE + 1);
@@ -140,15 +157,15 @@ class DumpsTest {
         a.renewLeases();
         clock.addAndGet(LEASE / 2);
         b.renewLeases();
-        assertThat(new JdbcTemplate(ds).queryForObject("select lease_owner from dumps where id = 'f'", String.class)).isEqualTo("b");
+        assertThat(new TestStore(ds).queryForObject("select lease_owner from dumps where id = 'f'", String.class)).isEqualTo("b");
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"sqlite", "postgresql"})
     void uploadedPiecesAreKeptPerRequestAndOnlyTheNodeHoldingTheDumpRecordsThem(String kind) throws Exception {
         DataSource ds = open(kind);
-        Dumps a = node(ds, "a");
-        Dumps b = node(ds, "b");
+        StoreNode a = node(ds, "a");
+        StoreNode b = node(ds, "b");
         claimed(a, "u", "sha-u");
         a.uploaded("u", 7, 0, 100);
         a.uploaded("u", 7, 200, 300);
@@ -184,7 +201,7 @@ class DumpsTest {
     @ValueSource(strings = {"sqlite", "postgresql"})
     void aBurstWithoutAStallNeverLosesAHoldTheHeartbeatAndTheReleaseDoNotRace(String kind) throws Exception {
         DataSource ds = open(kind);
-        Dumps a = node(ds, "a");
+        StoreNode a = node(ds, "a");
         for (int i = 0; i < 40; i++) {
             a.receive("d" + i, "d" + i + ".sql", "/custody/d" + i + ".sql");
         }
@@ -236,14 +253,14 @@ class DumpsTest {
     @ValueSource(strings = {"sqlite", "postgresql"})
     void aLeaseKeptByItsHeartbeatIsNotTakenAndARestartGivesItsOwnLeasesUp(String kind) throws Exception {
         DataSource ds = open(kind);
-        Dumps a = node(ds, "a");
+        StoreNode a = node(ds, "a");
         claimed(a, "y", "sha-y");
         for (int i = 0; i < 5; i++) {
             clock.addAndGet(LEASE / 2);
             a.renewLeases();
             assertThat(node(ds, "b").claimDue()).isEmpty();
         }
-        Dumps restarted = node(ds, "a");
+        StoreNode restarted = node(ds, "a");
         restarted.recover(tmp.resolve("no-staging"), tmp.resolve("no-custody"), true);
         assertThat(restarted.claimDue()).extracting(r -> r.get("id")).containsExactly("y");
     }
@@ -252,7 +269,7 @@ class DumpsTest {
     @ValueSource(strings = {"sqlite", "postgresql"})
     void aNodeNeverTakesADumpItStillWorksOnWhenItsLeaseRanOutInAStall(String kind) throws Exception {
         DataSource ds = open(kind);
-        Dumps a = node(ds, "a");
+        StoreNode a = node(ds, "a");
         claimed(a, "stalled", "sha-s");
         clock.addAndGet(LEASE + 1);
         assertThat(a.claimDue()).as("still worked on by this node").isEmpty();
@@ -268,14 +285,14 @@ class DumpsTest {
         Files.createDirectories(custody.resolve("lost-row"));
         Files.writeString(custody.resolve("lost-row/kept.sql"), "SET x = 1;");
         node(ds, "a").recover(tmp.resolve("drop/.courier"), custody, true);
-        assertThat(new JdbcTemplate(ds).queryForObject("select step from dumps where id = 'lost-row'", String.class)).isEqualTo("received");
+        assertThat(new TestStore(ds).queryForObject("select step from dumps where id = 'lost-row'", String.class)).isEqualTo("received");
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"sqlite", "postgresql"})
     void aDeliveryNameIsChosenByOneDumpOnly(String kind) throws Exception {
         DataSource ds = open(kind);
-        Dumps dumps = node(ds, "a");
+        StoreNode dumps = node(ds, "a");
         Exchange first = claimed(dumps, "n1", "sha-n1");
         Exchange second = claimed(dumps, "n2", "sha-n2");
         assertThat(dumps.claimName(first, "upgraded_backup.zip")).isTrue();
@@ -287,7 +304,7 @@ class DumpsTest {
     @ValueSource(strings = {"sqlite", "postgresql"})
     void theStoreHoldsOneUnfinishedDumpPerSha256(String kind) throws Exception {
         DataSource ds = open(kind);
-        Dumps dumps = node(ds, "a");
+        StoreNode dumps = node(ds, "a");
         Exchange first = claimed(dumps, "first", "same");
         dumps.go(first, "admitted");
         dumps.go(first, "created");
@@ -301,7 +318,7 @@ class DumpsTest {
         dumps.go(first, "failed");
         Exchange again = claimed(dumps, "again", "same");
         dumps.go(again, "admitted");
-        assertThat(new JdbcTemplate(ds).queryForList("select step from dumps order by id", String.class))
+        assertThat(new TestStore(ds).queryForList("select step from dumps order by id", String.class))
                 .containsExactly("admitted", "failed", "failed", "failed", "failed");
     }
 
@@ -309,12 +326,12 @@ class DumpsTest {
     @ValueSource(strings = {"sqlite", "postgresql"})
     void parkingBacksOffAndALifetimeOfAYearIsKeptIn64Bits(String kind) throws Exception {
         DataSource ds = open(kind);
-        Dumps dumps = node(ds, "a");
+        StoreNode dumps = node(ds, "a");
         Exchange ex = claimed(dumps, "p", "sha-p");
         ex.setProperty("lastError", "HTTP 503");
         long start = clock.get();
         dumps.go(ex, "parked");
-        JdbcTemplate db = new JdbcTemplate(ds);
+        TestStore db = new TestStore(ds);
         assertThat(db.queryForObject("select next_attempt_at from dumps", Long.class)).isEqualTo(start + 120_000);
         assertThat(db.queryForObject("select attempts from dumps", Integer.class)).isEqualTo(1);
         dumps.release("p");
@@ -325,8 +342,8 @@ class DumpsTest {
         clock.addAndGet(YEAR);
         assertThat(dumps.lifetimeOver(start)).isTrue();
         assertThat(db.queryForObject("select received_millis + " + YEAR + " from dumps", Long.class)).isEqualTo(start + YEAR);
-        assertThat(dumps.backOff(0)).isEqualTo(120_000);
-        assertThat(new Dumps(ds, "t", LEASE, POLL, 100, 2, 5_000, YEAR, clock::get).backOff(0)).isEqualTo(400);
+        assertThat(dumps.retries.parkedFor(0)).isEqualTo(120_000);
+        assertThat(new RetryPolicy(2, 100, 5_000).parkedFor(0)).isEqualTo(400);
     }
 
     @ParameterizedTest
@@ -339,7 +356,7 @@ class DumpsTest {
         Files.writeString(staging.resolve("orphan/lost.sql.properties"), "target = 16.0");
         Files.createDirectories(staging.resolve("empty"));
         node(ds, "a").recover(staging, tmp.resolve("data/dumps"), true);
-        assertThat(new JdbcTemplate(ds).queryForObject("select file_name from dumps where id = 'orphan'", String.class))
+        assertThat(new TestStore(ds).queryForObject("select file_name from dumps where id = 'orphan'", String.class))
                 .isEqualTo("lost.sql");
         assertThat(staging.resolve("empty")).doesNotExist();
     }
@@ -352,7 +369,7 @@ class DumpsTest {
         Files.createDirectories(staging.resolve("being-taken"));
         Files.writeString(staging.resolve("being-taken/new.sql"), "SET x = 1;");
         node(ds, "b").recover(staging, tmp.resolve("data/dumps"), false);
-        assertThat(new JdbcTemplate(ds).queryForObject("select count(*) from dumps", Integer.class)).isZero();
+        assertThat(new TestStore(ds).queryForObject("select count(*) from dumps", Integer.class)).isZero();
         assertThat(staging.resolve("being-taken/new.sql")).exists();
     }
 }

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.springframework.jdbc.core.JdbcTemplate;
+import com.odooupgradecourier.TestStore;
 
 /** The store on both databases it supports: SQLite (embedded default) and a real PostgreSQL server. */
 class StoreTest {
@@ -32,7 +32,7 @@ class StoreTest {
         DataSource ds = open(kind);
         Store.migrate(ds);
         Store.migrate(ds);
-        JdbcTemplate db = new JdbcTemplate(ds);
+        TestStore db = new TestStore(ds);
         assertThat(db.queryForObject("select count(*) from schema_version", Integer.class)).isEqualTo(Store.VERSION);
         assertThat(db.queryForObject("select max(version) from schema_version", Integer.class)).isEqualTo(Store.VERSION);
     }
@@ -56,7 +56,7 @@ class StoreTest {
             for (java.util.concurrent.Future<DataSource> f : opened) {
                 ds = f.get(60, java.util.concurrent.TimeUnit.SECONDS);
             }
-            JdbcTemplate db = new JdbcTemplate(ds);
+            TestStore db = new TestStore(ds);
             assertThat(db.queryForObject("select count(*) from schema_version", Integer.class)).isEqualTo(Store.VERSION);
         } finally {
             pool.shutdownNow();
@@ -66,7 +66,7 @@ class StoreTest {
     @ParameterizedTest
     @ValueSource(strings = {"sqlite", "postgresql"})
     void aRecordKeepsItsRequestAndStep(String kind) throws Exception {
-        JdbcTemplate db = new JdbcTemplate(open(kind));
+        TestStore db = new TestStore(open(kind));
         db.update("insert into dumps (id, file_name, path, step) values (?, ?, ?, 'received')", "d1", "acme é.sql", "/x/acme é.sql");
         db.update("update dumps set request_id = ?, request_key = ?, step = 'created', request_created_millis = ? where id = ?",
                 10534L, "Aw7pItGVKFuZ_FOR3U8VFQ==", 1_700_000_000_000L, "d1");

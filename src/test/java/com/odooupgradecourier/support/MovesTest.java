@@ -1,5 +1,7 @@
 package com.odooupgradecourier.support;
 
+import com.odooupgradecourier.dump.Custody;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

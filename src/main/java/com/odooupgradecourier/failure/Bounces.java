@@ -1,0 +1,94 @@
+package com.odooupgradecourier.failure;
+
+import com.odooupgradecourier.dump.Custody;
+import com.odooupgradecourier.store.Rows;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.sql.DataSource;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.support.DefaultExchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one bounce: a dump (or a file from the drop folder that was never taken) moves to {@code courier.failed-dir} under
+ * a name of its own, or {@code <name>.1}, …, with {@code <name>.error.json} beside it (what failed, the platform's
+ * failures verbatim, what to do; never the request key). Every route that bounces calls {@link #bounce}; a bounce a
+ * crash (or a failed folder that could not be written) cut short is finished later ({@link #finish}), so every failed
+ * dump ends beside its record.
+ */
+public class Bounces {
+    private static final Logger LOG = LoggerFactory.getLogger("courier");
+    private final DataSource store;
+    private final Rows rows;
+    private final Custody custody;
+    private final ErrorRecords records;
+    private final Path failedDir;
+    private final Path staging;
+    private final CamelContext camel;
+    /** Bounces that could not be finished yet and have been said so once (then at DEBUG, until they are finished). */
+    private final Set<String> said = ConcurrentHashMap.newKeySet();
+
+    public Bounces(DataSource store, Rows rows, Custody custody, ErrorRecords records, Path failedDir, Path staging, CamelContext camel) {
+        this.store = store;
+        this.rows = rows;
+        this.custody = custody;
+        this.records = records;
+        this.failedDir = failedDir.toAbsolutePath();
+        this.staging = staging.toAbsolutePath();
+        this.camel = camel;
+    }
+
+    /**
+     * Moves the exchange's dump ({@code dumpPath}) to the failed folder and writes its record beside it; sets
+     * {@code dumpPath} and {@code recordPath}. A dump the store knows ({@code dumpStep} set) has its new place recorded.
+     */
+    public void bounce(Exchange exchange) throws Exception {
+        exchange.setProperty("failedDir", failedDir.toString());
+        String fileName = exchange.getProperty("fileName", String.class);
+        String path = custody.moveToFailed(exchange.getProperty("dumpPath", String.class), failedDir.toString(), fileName);
+        exchange.setProperty("dumpPath", path);
+        exchange.setProperty("recordPath", custody.writeRecord(records.build(exchange), path, failedDir.toString(), fileName,
+                exchange.getProperty("dumpId", String.class)));
+        if (exchange.getProperty("dumpStep") != null) {
+            rows.update(exchange, "path");
+        }
+    }
+
+    /** Finishes the unfinished bounces (a few at a time). */
+    public void finish() throws Exception {
+        List<Map<String, Object>> unfinished;
+        try (Connection c = store.getConnection()) {
+            unfinished = Rows.query(c, "select * from dumps where step = 'failed' and (path like ? or path like ?)", 20,
+                    custody.dumpsDir() + "/%", staging + "/%");
+        }
+        unfinished.forEach(this::finish);
+    }
+
+    private void finish(Map<String, Object> row) {
+        Exchange ex = new DefaultExchange(camel);
+        rows.load(ex, row);
+        ex.setProperty("step", row.get("failed_step"));
+        ex.setProperty("failure", new Exception(String.valueOf(row.get("last_error"))));
+        ex.setProperty("whatToDo", row.get("what_to_do"));
+        String id = (String) row.get("id");
+        try {
+            bounce(ex);
+            said.remove(id);
+            LOG.warn("{}: its bounce is finished now: the dump is at {}, its record {}", row.get("file_name"), ex.getProperty("dumpPath"),
+                    ex.getProperty("recordPath"));
+        } catch (Exception e) {
+            if (said.add(id)) {
+                LOG.warn("{}: failed, and its bounce cannot be finished yet ({}): it stays at {}; tried again every few seconds",
+                        row.get("file_name"), e.getMessage(), row.get("path"));
+            } else {
+                LOG.debug("{}: its bounce cannot be finished yet: {}", row.get("file_name"), e.getMessage());
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+package com.odooupgradecourier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.odooupgradecourier.transfer.Ranges;
+import com.odooupgradecourier.transfer.SshKeys;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** SFTP transfers against real servers: the simulator's, and a second MINA SSHD server as delivery target. */
+class SftpTransferIT extends CourierTestSupport {
+    private static final int SIZE = 3 * 1024 * 1024;
+
+    private TestSftpServer target;
+
+    @AfterEach
+    void stopTarget() throws Exception {
+        if (target != null) {
+            target.close();
+        }
+    }
+
+    @Test
+    void aDumpAboveTheThresholdGoesOverSftpWithItsOwnKeyPair() throws Exception {
+        courier = new CourierHarness(tmp).with("upgrade.sftp-threshold", "1MB").start();
+        Path dump = TestDumps.customFormat(tmp.resolve("staging/big.dump"), SIZE);
+        byte[] original = Files.readAllBytes(dump);
+        courier.dropFile(dump);
+        // the key pair exists while the request is in flight, readable by the owner only
+        await().atMost(Duration.ofSeconds(30)).until(() -> courier.simulator.calls("request_sftp_access") > 0);
+        Path key;
+        try (Stream<Path> keys = Files.walk(courier.data.resolve("keys"))) {
+            key = keys.filter(p -> p.getFileName().toString().equals("id_ed25519")).findFirst().orElseThrow();
+        }
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key))).isEqualTo("rw-------");
+
+        Path delivered = courier.out.resolve("upgraded_big.dump.zip");
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(delivered));
+        assertThat(HttpsFlowIT.unzip(delivered).get("dump.sql")).isEqualTo(original);
+        assertThat(courier.simulator.calls("upload")).as("not over HTTPS").isZero();
+        assertThat(courier.simulator.sftpServer().bytesWritten()).isEqualTo(original.length);
+        assertThat(courier.simulator.sftpServer().mostOpenAtOnce()).as("pieces written over several channels at once").isBetween(2, 4);
+        assertThat(courier.store().queryForObject("select count(*) from upload_pieces", Integer.class)).as("forgotten once uploaded")
+                .isZero();
+        assertThat(courier.data.resolve("known_hosts")).content().startsWith("[127.0.0.1]:" + courier.simulator.sftpPort() + " ");
+        await().atMost(Duration.ofSeconds(5)).until(() -> !Files.exists(key));
+    }
+
+    @Test
+    void aBrokenUploadResumesWithTheMissingBytesOnly() throws Exception {
+        courier = new CourierHarness(tmp).with("upgrade.transfer", "sftp").start();
+        courier.simulator.sftpServer().dropConnectionOnceAfter(SIZE / 3);
+        Path dump = TestDumps.customFormat(tmp.resolve("staging/flaky.dump"), SIZE);
+        byte[] original = Files.readAllBytes(dump);
+        courier.dropFile(dump);
+
+        Path delivered = courier.out.resolve("upgraded_flaky.dump.zip");
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(delivered));
+        assertThat(HttpsFlowIT.unzip(delivered).get("dump.sql")).as("the stored file is identical").isEqualTo(original);
+        // the pieces in flight when the connection broke (one per channel) are sent again, no more
+        assertThat(courier.simulator.sftpServer().bytesWritten()).as("about the file size, not twice")
+                .isBetween((long) original.length, original.length + 4 * Ranges.blockSize(original.length, 4));
+    }
+
+    @Test
+    void aBrokenHttpDownloadResumesFromTheBytesOnDisk() throws Exception {
+        courier = new CourierHarness(tmp).start();
+        courier.simulator.breakDownloadOnceAfter(SIZE / 2);
+        Path dump = TestDumps.customFormat(tmp.resolve("staging/dl.dump"), SIZE);
+        byte[] original = Files.readAllBytes(dump);
+        courier.dropFile(dump);
+
+        Path delivered = courier.out.resolve("upgraded_dl.dump.zip");
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(delivered));
+        assertThat(HttpsFlowIT.unzip(delivered).get("dump.sql")).isEqualTo(original);
+        assertThat(courier.simulator.archiveBytesServed()).as("resumed with Range, not downloaded twice")
+                .isBetween(Files.size(delivered), Files.size(delivered) * 5 / 4);
+    }
+
+    @Test
+    void aBrokenSftpDownloadResumesFromTheBytesOnDisk() throws Exception {
+        courier = new CourierHarness(tmp).with("upgrade.transfer", "https").with("upgrade.download", "sftp").start();
+        courier.simulator.sftpServer().dropConnectionOnceAfter(SIZE / 2);
+        Path dump = TestDumps.customFormat(tmp.resolve("staging/sdl.dump"), SIZE);
+        byte[] original = Files.readAllBytes(dump);
+        courier.dropFile(dump);
+
+        Path delivered = courier.out.resolve("upgraded_sdl.dump.zip");
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(delivered));
+        assertThat(HttpsFlowIT.unzip(delivered).get("dump.sql")).isEqualTo(original);
+        // the server counts what it read from disk, its answers to the reads in flight when the connection broke
+        // included: the pieces being read then (one per channel, a third of this small file) are read again, no more
+        long size = Files.size(delivered);
+        assertThat(courier.simulator.sftpServer().bytesRead()).as("about the file size, not twice").isBetween(size, size * 3 / 2);
+    }
+
+    @Test
+    void theArchiveIsDeliveredToAnSftpTargetWithStrictHostKeyChecking() throws Exception {
+        target = new TestSftpServer(Files.createDirectories(tmp.resolve("target")));
+        courier = new CourierHarness(tmp).with("courier.output-uri", target.uri("upgraded", target.knownHosts)).start();
+        Path dump = TestDumps.plainSql(tmp.resolve("staging/remote.sql"), 100);
+        byte[] original = Files.readAllBytes(dump);
+        courier.dropFile(dump);
+
+        Path delivered = target.root.resolve("upgraded/upgraded_remote.sql.zip");
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(target.root.resolve("upgraded/upgraded_remote.sql.zip.notes.html")));
+        assertThat(HttpsFlowIT.unzip(delivered).get("dump.sql")).isEqualTo(original);
+        try (Stream<Path> files = Files.list(target.root.resolve("upgraded"))) {
+            assertThat(files.map(p -> p.getFileName().toString())).as("no temporary name left")
+                    .containsExactlyInAnyOrder("upgraded_remote.sql.zip", "upgraded_remote.sql.zip.notes.html");
+        }
+    }
+
+    @Test
+    void aWrongHostKeyIsRefusedWithAClearRecordAndTheArchiveStaysLocal() throws Exception {
+        target = new TestSftpServer(Files.createDirectories(tmp.resolve("target")));
+        Path wrong = Files.writeString(tmp.resolve("wrong_known_hosts"), "[127.0.0.1]:" + target.port() + " "
+                + SshKeys.generate("impostor").publicKey());
+        courier = new CourierHarness(tmp).with("courier.output-uri", target.uri("upgraded", wrong)).start();
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/guarded.sql"), 100));
+
+        Path record = courier.failed.resolve("guarded.sql.error.json");
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(record));
+        JsonNode r = JSON.readTree(record.toFile());
+        assertThat(r.get("step").asText()).isEqualTo("deliver");
+        assertThat(r.get("error").asText()).containsIgnoringCase("hostkey");
+        assertThat(target.root.resolve("upgraded/upgraded_guarded.sql.zip")).doesNotExist();
+        try (Stream<Path> local = Files.list(courier.data.resolve("downloads"))) {
+            assertThat(local.map(p -> p.getFileName().toString())).anyMatch(n -> n.endsWith(".archive"));
+        }
+        assertThat(r.get("archive_now_at").asText()).endsWith(".archive");
+    }
+
+    @Test
+    void aRefusedSftpLoginIsFinalAndNamesTheCause() throws Exception {
+        target = new TestSftpServer(Files.createDirectories(tmp.resolve("target")));
+        Path stranger = Files.write(tmp.resolve("stranger_ed25519"), SshKeys.generate("stranger").privateKey());
+        String uri = target.uri("upgraded", target.knownHosts).replace(target.privateKey.toString(), stranger.toString());
+        courier = new CourierHarness(tmp).with("courier.output-uri", uri).start();
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/locked.sql"), 10));
+
+        JsonNode r = awaitRecord("locked.sql");
+        assertThat(r.get("step").asText()).isEqualTo("deliver");
+        assertThat(r.get("error").asText()).containsIgnoringCase("auth");
+        assertThat(r.get("what_to_do").asText()).contains("SFTP server refused");
+        assertThat(Path.of(r.get("archive_now_at").asText())).exists();
+    }
+}
