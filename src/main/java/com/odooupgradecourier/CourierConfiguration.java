@@ -21,6 +21,9 @@ import com.odooupgradecourier.service.Metrics;
 import com.odooupgradecourier.service.Notifications;
 import com.odooupgradecourier.service.Retry;
 import com.odooupgradecourier.service.StatusView;
+import com.odooupgradecourier.service.Overview;
+import com.odooupgradecourier.service.DumpPage;
+import com.odooupgradecourier.store.Reports;
 import com.odooupgradecourier.store.Dumps;
 import com.odooupgradecourier.store.Nodes;
 import com.odooupgradecourier.store.Queue;
@@ -330,7 +333,8 @@ public class CourierConfiguration implements CamelConfiguration {
         // the one meter registry: Camel's metrics and the courier's, all served by /observe/metrics
         io.micrometer.prometheusmetrics.PrometheusMeterRegistry meters = Metrics.servedRegistry(registry);
         registry.bind("metricsRegistry", meters);
-        registry.bind("metrics", new Metrics(meters, camelName, store, progress, cluster));
+        Reports reports = new Reports(store);
+        registry.bind("metrics", new Metrics(meters, camelName, reports, data, progress, cluster));
         HttpAccess access = new HttpAccess(httpHost, httpToken, list(httpHostNames));
         if (!access.loopback()) {
             LOG.warn("The status page (/), /requests (and each dump's upgrade log), /drop, /cluster, /observe/health and /observe/metrics "
@@ -340,8 +344,10 @@ public class CourierConfiguration implements CamelConfiguration {
                             : "Actions (retry) are off until courier.http-token is set.");
         }
         registry.bind("httpAccess", access);
-        registry.bind("statusView", new StatusView(rows, progress, access, cluster, data.resolve("logs"))
-                .dropFolder(Path.of(dropDir).toAbsolutePath()));
+        StatusView view = new StatusView(rows, reports, progress, data.resolve("logs")).dropFolder(Path.of(dropDir).toAbsolutePath());
+        registry.bind("statusView", view);
+        registry.bind("overview", new Overview(view, reports, access, cluster));
+        registry.bind("dumpPage", new DumpPage(view, rows, reports, access, Secrets.maskUri(outputUri)));
         registry.bind("storeCheck", new Checks.StoreCheck(store, storeUrl.isBlank() ? data.resolve("courier.db") : null));
         registry.bind("dropFolderCheck", new Checks.DropFolderCheck(Path.of(dropDir)));
         registry.bind("outputCheck", new Checks.OutputCheck(Delivery.localFolder(outputUri), Secrets.maskUri(outputUri)));

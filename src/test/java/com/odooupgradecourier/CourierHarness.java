@@ -113,7 +113,11 @@ public final class CourierHarness implements AutoCloseable {
     }
 
     public TestStore store() {
-        return new TestStore(courier.context().getRegistry().lookupByNameAndType("store", DataSource.class));
+        return new TestStore(dataSource());
+    }
+
+    public DataSource dataSource() {
+        return courier.context().getRegistry().lookupByNameAndType("store", DataSource.class);
     }
 
     /** Drops a file the way a user does: written elsewhere, then moved in. */

@@ -105,9 +105,10 @@ class FirstHourIT extends CourierTestSupport {
         String dom = Tools.run("chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--user-data-dir=" + Files.createDirectories(tmp.resolve("chromium")), "--dump-dom", courier.http() + "/");
-        assertThat(dom).contains("<td>again.sql</td>", "<td>failed</td>", "<td>10534</td>")
-                .containsPattern("<td>[0-9.]+ kB</td>")
-                .containsPattern("<td>\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ</td>").doesNotContain("href=\"http");
+        assertThat(dom).contains("title=\"again.sql\">again.sql</span>", "<span class=\"step s-failed\">failed</span>", "request 10534")
+                .containsPattern("<td data-label=\"Size\">[0-9.]+ kB</td>")
+                .containsPattern("<time datetime=\"[0-9T:.-]+Z\">\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d [A-Za-z0-9+:-]+</time>")
+                .doesNotContain("href=\"http");
         Matcher form = Pattern.compile("<form method=\"post\" action=\"(requests/[^\"]+/retry)\"><button").matcher(dom);
         assertThat(form.find()).as("a retry button").isTrue();
 

@@ -203,7 +203,8 @@ public class Custody {
         return dump.resolveSibling(Names.beside(dump.getFileName().toString(), ".properties"));
     }
 
-    private static Path record(Path failedDump) {
+    /** The error record beside a failed dump: {@code <dump>.error.json}. */
+    public static Path record(Path failedDump) {
         return failedDump.resolveSibling(Names.beside(failedDump.getFileName().toString(), ".error.json"));
     }
 

@@ -23,20 +23,18 @@ import org.apache.camel.Header;
 public class StatusView {
     static final int NEWEST = 200;
     private final Rows rows;
+    private final com.odooupgradecourier.store.Reports reports;
     private final Progress progress;
-    private final HttpAccess access;
-    private final Cluster cluster;
 
     private final java.nio.file.Path logsDir;
     private volatile java.nio.file.Path dropDir;
 
     /** @param logsDir where upgrade logs are kept ({@code <dump id>.log}) */
-    public StatusView(Rows rows, Progress progress, HttpAccess access, Cluster cluster, java.nio.file.Path logsDir) {
+    public StatusView(Rows rows, com.odooupgradecourier.store.Reports reports, Progress progress, java.nio.file.Path logsDir) {
         this.logsDir = logsDir;
         this.rows = rows;
+        this.reports = reports;
         this.progress = progress;
-        this.access = access;
-        this.cluster = cluster;
     }
 
     /** The drop folder, whose files the service will not take are listed ({@link #notTaken}). */
@@ -82,50 +80,73 @@ public class StatusView {
         return Map.of("drop_folder", drop == null ? "" : drop.toString(), "not_taken", out);
     }
 
-    /** {@code GET /requests[?step=…]}: the newest dumps as JSON-ready maps. */
-    public List<Map<String, Object>> requests(@Header("step") String step) throws Exception {
+    /**
+     * {@code GET /requests[?step=…][&q=…][&page=…]}: the newest dumps as JSON-ready maps, 200 a page; {@code q} finds a
+     * name (a part of it) or a request id.
+     */
+    public List<Map<String, Object>> requests(@Header("step") String step, @Header("q") String q, @Header("page") String page)
+            throws Exception {
+        Step only;
+        try {
+            only = step == null || step.isBlank() ? null : Step.of(step);
+        } catch (IllegalArgumentException e) {
+            return List.of();
+        }
         List<Map<String, Object>> out = new ArrayList<>();
-        for (Map<String, Object> row : rows(step)) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("id", row.get("id"));
-            m.put("dump", row.get("file_name"));
-            m.put("size", row.get("size"));
-            m.put("sha256", row.get("sha256"));
-            m.put("request_id", row.get("request_id"));
-            m.put("target", row.get("target"));
-            m.put("aim", row.get("aim"));
-            m.put("step", row.get("step"));
-            m.put("state", row.get("state"));
-            m.put("elapsed", row.get("elapsed"));
-            m.put("estimated_time", row.get("estimated_time"));
-            m.put("transfer", progress.of(String.valueOf(row.get("id"))));
-            m.put("customer_message", row.get("customer_message"));
-            m.put("status_url", Secrets.maskUrl((String) row.get("status_url")));
-            m.put("last_error", row.get("last_error"));
-            m.put("waiting", waiting(row));
-            m.put("next_attempt_at", row.get("next_attempt_at") == null || isFinal(row) ? null : time((Number) row.get("next_attempt_at")));
-            m.put("what_to_do", row.get("what_to_do"));
-            m.put("delivered_to", row.get("delivered_to"));
-            // a failed dump can be retried while its file is still where the service put it
-            // (a failed restore is restored again from the archive the courier keeps for it)
-            m.put("retryable", "restore-failed".equals(row.get("step")) || "failed".equals(row.get("step")) && row.get("path") instanceof String p
-                    && java.nio.file.Files.exists(java.nio.file.Path.of(p), java.nio.file.LinkOption.NOFOLLOW_LINKS));
-            // the database a restore made: a failed restore's was dropped (the name stays in the store for its clean-up)
-            m.put("restored_to", "delivered".equals(row.get("step")) ? row.get("restored_to") : null);
-            m.put("filestore", row.get("filestore_path"));
-            m.put("missing_attachments", row.get("missing_attachments"));
-            m.put("neutralized", row.get("neutralized"));
-            m.put("pg_compatible", row.get("pg_compatible") == null ? null : Boolean.valueOf(String.valueOf(row.get("pg_compatible"))));
-            m.put("log", logOf(String.valueOf(row.get("id"))) == null ? null : "requests/" + row.get("id") + "/log");
-            m.put("attempts", row.get("attempts"));
-            m.put("received_at", row.get("received_millis") instanceof Number n ? time(n) : String.valueOf(row.get("created_at")));
-            m.put("updated_at", String.valueOf(row.get("updated_at")));
-            out.add(m);
+        for (Map<String, Object> row : reports.find(q, only, pageNumber(page) * NEWEST, NEWEST).rows()) {
+            out.add(describe(row));
         }
         return out;
     }
 
-    private java.nio.file.Path logOf(String id) {
+    /** The page number asked for (0 for the first, or for anything that is not a small number). */
+    static int pageNumber(String page) {
+        return page != null && page.matches("\\d{1,5}") ? Math.max(0, Integer.parseInt(page) - 1) : 0;
+    }
+
+    /** A dump's row as the API and the pages show it: never the key, no platform URL but masked. */
+    Map<String, Object> describe(Map<String, Object> row) throws Exception {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", row.get("id"));
+        m.put("dump", row.get("file_name"));
+        m.put("size", row.get("size"));
+        m.put("sha256", row.get("sha256"));
+        m.put("request_id", row.get("request_id"));
+        m.put("target", row.get("target"));
+        m.put("aim", row.get("aim"));
+        m.put("step", row.get("step"));
+        m.put("state", row.get("state"));
+        m.put("elapsed", row.get("elapsed"));
+        m.put("estimated_time", row.get("estimated_time"));
+        m.put("transfer", progress.of(String.valueOf(row.get("id"))));
+        m.put("customer_message", row.get("customer_message"));
+        m.put("status_url", Secrets.maskUrl((String) row.get("status_url")));
+        m.put("last_error", row.get("last_error"));
+        m.put("waiting", waiting(row));
+        m.put("next_attempt_at", row.get("next_attempt_at") == null || isFinal(row) ? null : time((Number) row.get("next_attempt_at")));
+        m.put("what_to_do", row.get("what_to_do"));
+        m.put("delivered_to", row.get("delivered_to"));
+        // a failed dump can be retried while its file is still where the service put it
+        // (a failed restore is restored again from the archive the courier keeps for it)
+        m.put("retryable", "restore-failed".equals(row.get("step")) || "failed".equals(row.get("step")) && row.get("path") instanceof String p
+                && java.nio.file.Files.exists(java.nio.file.Path.of(p), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+        // the database a restore made: a failed restore's was dropped (the name stays in the store for its clean-up)
+        m.put("restored_to", "delivered".equals(row.get("step")) ? row.get("restored_to") : null);
+        m.put("filestore", row.get("filestore_path"));
+        m.put("missing_attachments", row.get("missing_attachments"));
+        m.put("neutralized", row.get("neutralized"));
+        m.put("pg_compatible", row.get("pg_compatible") == null ? null : Boolean.valueOf(String.valueOf(row.get("pg_compatible"))));
+        m.put("log", logOf(String.valueOf(row.get("id"))) == null ? null : "requests/" + row.get("id") + "/log");
+        m.put("attempts", row.get("attempts"));
+        m.put("received_at", row.get("received_millis") instanceof Number n ? time(n) : String.valueOf(row.get("created_at")));
+        m.put("updated_at", String.valueOf(row.get("updated_at")));
+        m.put("received_millis", row.get("received_millis"));
+        m.put("next_attempt_millis", m.get("next_attempt_at") == null ? null : row.get("next_attempt_at"));
+        m.put("page", "requests/" + row.get("id"));
+        return m;
+    }
+
+    java.nio.file.Path logOf(String id) {
         if (logsDir == null || !id.matches("[A-Za-z0-9_-]+")) {
             return null;
         }
@@ -145,16 +166,6 @@ public class StatusView {
         return Secrets.mask(java.nio.file.Files.readString(log, java.nio.charset.StandardCharsets.UTF_8), rows.requestKey(id));
     }
 
-    private List<Map<String, Object>> rows(String step) throws Exception {
-        String filter;
-        try {
-            filter = step == null || step.isBlank() ? null : Step.of(step).id();
-        } catch (IllegalArgumentException e) {
-            return List.of();
-        }
-        return rows.newest(filter, NEWEST);
-    }
-
     /** A dump parked after a fault that may pass: "waiting: <last error>, next attempt at <time>"; otherwise null. */
     static String waiting(Map<String, Object> row) {
         Object next = row.get("next_attempt_at");
@@ -168,91 +179,47 @@ public class StatusView {
         return row.get("step") instanceof String step && Step.of(step).isFinal();
     }
 
-    private static String time(Number millis) {
+    static String time(Number millis) {
         return Instant.ofEpochMilli(millis.longValue()).truncatedTo(ChronoUnit.SECONDS).toString();
     }
 
-    /** The same as a small HTML page that refreshes itself (no JavaScript); a failed dump has a retry button. */
-    public String page(@Header("step") String step) throws Exception {
-        List<Map<String, Object>> rows = requests(step);
-        StringBuilder h = new StringBuilder("""
-                <!DOCTYPE html>
-                <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="10">
-                <title>Odoo Upgrade Courier</title>
-                <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}
-                td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}th{background:#eee}
-                .failed,.restore-failed{background:#fdd}.delivered{background:#dfd}.waiting{background:#ffd}nav a{margin-right:.6em}</style></head><body>
-                <h1>Odoo Upgrade Courier</h1>
-                <p>The newest dumps (200 at most), newest first; this page refreshes every 10 seconds. The same as JSON:
-                <a href="requests">/requests</a>.</p>
-                """);
-        nodeAndFilters(h);
-        h.append("""
-                <table id="requests"><thead><tr><th>Dump</th><th>Received</th><th>Updated</th><th>Size</th><th>Request</th>
-                <th>Step</th><th>Platform state</th><th>Elapsed / estimated</th><th>Transfer</th><th>Message</th><th>What to do</th>
-                <th></th></tr></thead><tbody>
-                """);
-        for (Map<String, Object> r : rows) {
-            row(h, r);
-        }
-        if (rows.isEmpty()) {
-            h.append("<tr><td colspan=\"12\">Nothing yet: drop a database dump into the drop folder.</td></tr>\n");
-        }
-        return h.append("</tbody></table></body></html>\n").toString();
-    }
-
-    /** This node (leading or standing by), the links by step, what the drop folder holds that is not taken, the rule of actions. */
-    private void nodeAndFilters(StringBuilder h) throws Exception {
-        Map<String, Object> node = cluster.state();
-        h.append("<p id=\"node\">Node ").append(esc(node.get("node"))).append(": ")
-                .append(cluster.leading() ? "leads (works on the dumps)" : "stands by (another node works on the dumps)")
-                .append(" since ").append(esc(node.get("since"))).append(".</p>\n");
-        h.append("<nav>Step: <a href=\"./\">all</a>");
-        for (Step s : Step.values()) {
-            h.append("<a href=\"?step=").append(s.id()).append("\">").append(s.id()).append("</a>");
-        }
-        h.append("</nav>\n");
-        @SuppressWarnings("unchecked")
-        List<Map<String, Object>> notTaken = (List<Map<String, Object>>) notTaken().get("not_taken");
-        if (!notTaken.isEmpty()) {
-            h.append("<div id=\"not-taken\"><p>In the drop folder, not taken (<a href=\"drop\">/drop</a>):</p><ul>");
-            for (Map<String, Object> n : notTaken) {
-                h.append("<li>").append(esc(n.get("name"))).append(" — ").append(esc(n.get("why"))).append("</li>");
-            }
-            h.append("</ul></div>\n");
-        }
-        if (!access.rule().isEmpty()) {
-            h.append("<p id=\"actions\">").append(esc(access.rule())).append("</p>\n");
-        }
-    }
-
-    /** One dump's row; a failed dump has a retry button when actions are allowed. */
-    private void row(StringBuilder h, Map<String, Object> r) {
-        @SuppressWarnings("unchecked")
-        Map<String, Object> t = (Map<String, Object>) r.get("transfer");
-        String transfer = t.isEmpty() ? "" : t.get("percent") != null ? t.get("direction") + " " + t.get("percent") + "%"
-                : t.get("direction") + " " + size(t.get("bytes"));
-        String message = r.get("waiting") != null ? String.valueOf(r.get("waiting"))
+    /** What a person reads first about a dump in its list: why it waits, what failed, where it was restored, or the platform's message. */
+    static String message(Map<String, Object> r) {
+        return r.get("waiting") != null ? String.valueOf(r.get("waiting"))
                 : "restore-failed".equals(r.get("step")) ? String.valueOf(r.get("last_error"))
                 : "delivered".equals(r.get("step")) && r.get("restored_to") != null ? restored(r)
                 : Boolean.FALSE.equals(r.get("pg_compatible")) && !"failed".equals(r.get("step"))
                 ? "the platform says the upgraded database may not restore on this PostgreSQL (is_pg_version_compatible = false)"
                 : r.get("customer_message") != null ? String.valueOf(r.get("customer_message"))
-                : r.get("last_error") != null ? String.valueOf(r.get("last_error")) : "";
-        String css = r.get("waiting") != null ? "waiting" : String.valueOf(r.get("step"));
-        h.append("<tr class=\"").append(esc(css)).append("\"><td>").append(esc(r.get("dump")))
-                .append("</td><td>").append(esc(r.get("received_at"))).append("</td><td>").append(esc(r.get("updated_at")))
-                .append("</td><td>").append(esc(size(r.get("size")))).append("</td><td>").append(esc(r.get("request_id")))
-                .append(r.get("log") == null ? "" : " <a href=\"" + esc(r.get("log")) + "\">log</a>")
-                .append("</td><td>").append(esc(r.get("step"))).append("</td><td>").append(esc(r.get("state")))
-                .append("</td><td>").append(esc(r.get("elapsed"))).append(" / ").append(esc(r.get("estimated_time")))
-                .append("</td><td>").append(esc(transfer)).append("</td><td>").append(esc(message))
-                .append("</td><td>").append(esc(r.get("what_to_do"))).append("</td><td>");
-        if (access.buttons() && Boolean.TRUE.equals(r.get("retryable"))) {
-            h.append("<form method=\"post\" action=\"requests/").append(esc(r.get("id")))
-                    .append("/retry\"><button type=\"submit\">Retry</button></form>");
+                : r.get("last_error") != null ? String.valueOf(r.get("last_error"))
+                : "delivered".equals(r.get("step")) && r.get("delivered_to") != null ? "delivered as " + r.get("delivered_to")
+                : r.get("step") instanceof String step ? STEP_SAYS.getOrDefault(step, "") : "";
+    }
+
+    /** What a dump in each unfinished step is doing, in a few words, for a dump with nothing else to say. */
+    private static final Map<String, String> STEP_SAYS = Map.of(
+            "received", "taken from the drop folder; being inspected",
+            "admitted", "inspected; the platform's request is made next",
+            "created", "the platform's request exists; the upload starts next",
+            "uploading", "being uploaded to the platform",
+            "uploaded", "on the platform; it is asked to upgrade it next",
+            "processing", "the platform is upgrading it",
+            "done", "upgraded; the archive is downloaded next",
+            "downloading", "the upgraded archive is being downloaded",
+            "downloaded", "downloaded; delivered next",
+            "restoring", "delivered; being restored into PostgreSQL");
+
+    /** The transfer of a dump in progress, in a few words ("upload 42%, 3.1 MB/s, 0:12 left"), or "". */
+    static String transfer(Map<String, Object> r) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> t = (Map<String, Object>) r.get("transfer");
+        if (t == null || t.isEmpty()) {
+            return "";
         }
-        h.append("</td></tr>\n");
+        String rate = t.get("bytes_per_second") instanceof Number n ? ", " + Progress.human(n.longValue()) + "/s" : "";
+        return t.get("percent") != null ? t.get("direction") + " " + t.get("percent") + "%" + rate
+                + (t.get("time_left") != null ? ", " + t.get("time_left") + " left" : "")
+                : t.get("direction") + " " + Html.size(t.get("bytes")) + rate;
     }
 
     /** Where a restored dump's database and filestore are, what it misses, who neutralized it. */
@@ -270,17 +237,5 @@ public class StatusView {
             s.append("; neutralized by the platform");
         }
         return s.toString();
-    }
-
-    private static String size(Object bytes) {
-        return bytes instanceof Number n ? Progress.human(n.longValue()) : "";
-    }
-
-    private static String esc(Object o) {
-        if (o == null) {
-            return "";
-        }
-        return String.valueOf(o).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;")
-                .replace("'", "&#39;");
     }
 }

@@ -121,7 +121,11 @@ public final class Store {
             "ALTER TABLE dumps ADD COLUMN pg_version VARCHAR(16)",
             // 13: the queue takes what is due in one statement; who held a dump before (a node that stopped working on it)
             // is kept beside the new lease, for the log
-            "ALTER TABLE dumps ADD COLUMN lease_taken_from VARCHAR(200)");
+            "ALTER TABLE dumps ADD COLUMN lease_taken_from VARCHAR(200)",
+            // 14: the status page counts deliveries since a time, draws how long they took, and lists dumps newest first
+            "CREATE INDEX dump_events_transition ON dump_events (transition, at_millis)",
+            "UPDATE dumps SET received_millis = 0 WHERE received_millis IS NULL",
+            "CREATE INDEX dumps_received ON dumps (received_millis, id)");
 
     /** The schema version a store has once opened. */
     public static final int VERSION = MIGRATIONS.size();
