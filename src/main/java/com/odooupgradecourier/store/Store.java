@@ -121,7 +121,21 @@ public final class Store {
             "ALTER TABLE dumps ADD COLUMN pg_version VARCHAR(16)",
             // 13: the queue takes what is due in one statement; who held a dump before (a node that stopped working on it)
             // is kept beside the new lease, for the log
-            "ALTER TABLE dumps ADD COLUMN lease_taken_from VARCHAR(200)");
+            "ALTER TABLE dumps ADD COLUMN lease_taken_from VARCHAR(200)",
+            // 14 (issue 23): rehearsals from live databases on a schedule, and the guard of production upgrades. A dump names
+            // the source it was made from (a rehearsal's, or a dropped dump's own setting): a production upgrade is held
+            // until a test of the same source was delivered. Each rehearsal is a row; one runs per source at a time, and a
+            // scheduled fire is rehearsed once (the table refuses the second: a fire while one runs, another node's fire)
+            "ALTER TABLE dumps ADD COLUMN source VARCHAR(64)",
+            "CREATE INDEX dumps_source ON dumps (source, aim, target)",
+            "CREATE TABLE rehearsals (id VARCHAR(64) PRIMARY KEY, source VARCHAR(64) NOT NULL, scheduled_millis BIGINT NOT NULL, "
+                    + "started_millis BIGINT NOT NULL, node VARCHAR(200), dump_id VARCHAR(64), dumped_millis BIGINT, dump_seconds DOUBLE PRECISION, "
+                    + "upload_seconds DOUBLE PRECISION, platform_seconds DOUBLE PRECISION, download_seconds DOUBLE PRECISION, "
+                    + "restore_seconds DOUBLE PRECISION, total_seconds DOUBLE PRECISION, warnings INTEGER, headings TEXT, "
+                    + "restored_to VARCHAR(64), outcome VARCHAR(32), detail TEXT, finished_millis BIGINT, database_dropped_millis BIGINT)",
+            "CREATE UNIQUE INDEX rehearsals_one_running ON rehearsals (source) WHERE outcome IS NULL",
+            "CREATE UNIQUE INDEX rehearsals_one_per_fire ON rehearsals (source, scheduled_millis)",
+            "CREATE INDEX rehearsals_dump ON rehearsals (dump_id)");
 
     /** The schema version a store has once opened. */
     public static final int VERSION = MIGRATIONS.size();
