@@ -105,7 +105,8 @@ class RehearsalIT {
             for (String k : List.of("dump_seconds", "upload_seconds", "platform_seconds", "download_seconds", "restore_seconds", "total_seconds")) {
                 assertThat(first.get(k)).as(k).isNotNull();
             }
-            assertThat(first.get("headings")).asString().contains("Upgrade notes");
+            assertThat(first.get("headings")).asString().contains("Upgrade notes").contains("Upgrade report: custom views");
+            assertThat(first.get("warnings")).as("warnings counted from the report").isNotNull();
             // fires while a rehearsal ran (every 2 s, a rehearsal takes longer) were skipped, each with one line
             assertThat(log.containing("acme: the scheduled rehearsal is skipped: the rehearsal begun at")).isNotEmpty();
             // nothing of the source in the drop folder, nothing left in custody but what is on its way
