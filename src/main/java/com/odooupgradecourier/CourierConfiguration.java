@@ -11,6 +11,11 @@ import com.odooupgradecourier.failure.Faults;
 import com.odooupgradecourier.failure.RetryLog;
 import com.odooupgradecourier.platform.JsonRpc;
 import com.odooupgradecourier.platform.Platform;
+import com.odooupgradecourier.rehearsal.ProductionGuard;
+import com.odooupgradecourier.rehearsal.RehearsalSchedules;
+import com.odooupgradecourier.rehearsal.Rehearsals;
+import com.odooupgradecourier.rehearsal.Source;
+import com.odooupgradecourier.rehearsal.SourceDumps;
 import com.odooupgradecourier.restore.RestoreSettings;
 import com.odooupgradecourier.restore.Restorer;
 import com.odooupgradecourier.service.Checks;
@@ -20,6 +25,7 @@ import com.odooupgradecourier.service.HttpAccess;
 import com.odooupgradecourier.service.Metrics;
 import com.odooupgradecourier.service.Notifications;
 import com.odooupgradecourier.service.Retry;
+import com.odooupgradecourier.service.SourcesView;
 import com.odooupgradecourier.service.StatusView;
 import com.odooupgradecourier.service.Overview;
 import com.odooupgradecourier.service.DumpPage;
@@ -146,6 +152,7 @@ public class CourierConfiguration implements CamelConfiguration {
             dumpBeans(context, store);
             transferBeans(context, data, store, rows, queue);
             serviceBeans(context, data, store, rows, queue, dumps, cluster, custody);
+            rehearsalBeans(context, store, dumps, custody);
             context.addStartupListener(new ReadyLine(storeUrl.isBlank() ? "SQLite " + data.resolve("courier.db") : Secrets.maskUri(storeUrl)));
         } catch (IllegalStateException | IOException | java.sql.SQLException | IllegalArgumentException e) {
             throw new IllegalStateException("Odoo Upgrade Courier cannot start: " + e.getMessage(), e);
@@ -211,6 +218,11 @@ public class CourierConfiguration implements CamelConfiguration {
     /** How request keys are kept at rest: a store that holds sealed keys needs the secret they were sealed with. */
     private KeyCipher keys(DataSource store) throws java.sql.SQLException {
         KeyCipher keys = KeyCipher.of(storeSecret);
+        if (keys == KeyCipher.NONE && !storeUrl.isBlank()) {
+            LOG.warn("courier.store.secret is not set: the request keys of dumps in flight are kept in the PostgreSQL store as they came, "
+                    + "readable by whoever can read its tables (and its backups). Set courier.store.secret (COURIER_STORE_SECRET) to keep "
+                    + "them encrypted");
+        }
         String sealed = new Rows(store, keys).aSealedKey();
         if (sealed != null && keys == KeyCipher.NONE) {
             throw new IllegalStateException("the store holds encrypted request keys: set courier.store.secret "
@@ -352,6 +364,40 @@ public class CourierConfiguration implements CamelConfiguration {
         registry.bind("dropFolderCheck", new Checks.DropFolderCheck(Path.of(dropDir)));
         registry.bind("outputCheck", new Checks.OutputCheck(Delivery.localFolder(outputUri), Secrets.maskUri(outputUri)));
         registry.bind("health", new Health());
+    }
+
+    /**
+     * Rehearsals of live databases on a schedule (courier.sources), their history, and the guard of production upgrades. A
+     * Quartz route per source is made from the template once the routes are loaded.
+     */
+    private void rehearsalBeans(CamelContext context, DataSource store, Dumps dumps, Custody custody) throws Exception {
+        Registry registry = context.getRegistry();
+        Settings settings = Settings.of(k -> context.getPropertiesComponent().resolveProperty(k).orElse(null));
+        List<Source> sources = Source.from(settings);
+        Restorer restorer = registry.lookupByNameAndType("restorer", Restorer.class);
+        java.time.Duration dumpLimit = java.time.Duration.ofSeconds(settings.whole("courier.rehearsal.dump-timeout", 21_600, 1,
+                30L * 86_400, "seconds"));
+        SourceDumps sourceDumps = new SourceDumps(RestoreSettings.from(settings).binDir(), custody.dumpsDir(), dumpLimit);
+        if (!sources.isEmpty()) {
+            sourceDumps.checkTool();
+        }
+        Rehearsals rehearsals = new Rehearsals(store, sources, restorer, custody.dumpsDir(), node(), dumpLimit,
+                registry.lookupByNameAndType("metricsRegistry", io.micrometer.core.instrument.MeterRegistry.class), System::currentTimeMillis);
+        int interrupted = rehearsals.interruptedAtStart();
+        if (interrupted > 0) {
+            LOG.warn("{} rehearsal(s) this node was dumping when it stopped ended as interrupted; their next fire rehearses again",
+                    interrupted);
+        }
+        registry.bind("sourceDumps", sourceDumps);
+        registry.bind("rehearsals", rehearsals);
+        registry.bind("productionGuard", new ProductionGuard(store, dumps, java.time.Duration.ofSeconds(settings.whole(
+                "courier.production.max-test-age", 604_800, 0, Long.MAX_VALUE / 1000, "seconds")),
+                Boolean.parseBoolean(settings.oneOf("courier.production.without-test", "false", "true", "false")),
+                System::currentTimeMillis));
+        SourcesView sourcesView = new SourcesView(rehearsals);
+        registry.bind("sourcesView", sourcesView);
+        registry.lookupByNameAndType("overview", Overview.class).rehearsals(sourcesView);
+        context.addStartupListener(new RehearsalSchedules(sources));
     }
 
     /**

@@ -64,6 +64,11 @@ final class SettingsCheck {
             throw Settings.invalid("courier.ignore-pattern", ignore, "a regular expression (Java's) of the file names the drop folder "
                     + "leaves alone: " + e.getDescription() + " at index " + e.getIndex());
         }
+        s.whole("courier.production.max-test-age", 604_800, 0, Long.MAX_VALUE / 1000, "seconds");
+        s.oneOf("courier.production.without-test", "false", "true", "false");
+        s.whole("courier.rehearsal.dump-timeout", 21_600, 1, 30L * 86_400, "seconds");
+        // each source's url, schedule, filestore, aim and keep: one line for the first that cannot work
+        com.odooupgradecourier.rehearsal.Source.from(s);
         output(s, context);
         endpoint(s, context, "courier.notify-uri", "log:courier.notify", "an endpoint URI this service can send events to, e.g. "
                 + "log:courier.notify, http://…, file:events, or another Camel component it has");

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  */
 class ArchitectureTest {
     /** Bottom to top. */
-    private static final List<String> LINE = List.of("support", "store", "dump", "platform", "transfer", "restore", "failure", "service",
+    private static final List<String> LINE = List.of("support", "store", "dump", "platform", "transfer", "restore", "failure", "rehearsal", "service",
             "(root)");
     private static final Path MAIN = Path.of("src/main/java/com/odooupgradecourier");
     private static final Pattern USE = Pattern.compile("com\\.odooupgradecourier\\.(\\w+)\\.[A-Z]");

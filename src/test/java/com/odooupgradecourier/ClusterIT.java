@@ -108,6 +108,81 @@ class ClusterIT {
         }
     }
 
+    /**
+     * Two instances with one source rehearsed every few seconds: only the leader fires it, each fire is one rehearsal and
+     * one platform request; when the leader dies, the other goes on rehearsing.
+     */
+    @Test
+    void twoInstancesRehearseEachScheduledFireOnceAndTheStandbyTakesOver() throws Exception {
+        String url = TestPostgres.freshUrl();
+        String live = "cluster_live_" + Long.toString(System.nanoTime(), 36);
+        sql(TestPostgres.url(), "create database " + live);
+        try (CourierHarness h = new CourierHarness(tmp.resolve("shared"))) {
+            sql(database(live), "create table partner (id int primary key, name text); insert into partner values (1, 'a')");
+            int[] ports = {CourierHarness.freePort(), CourierHarness.freePort()};
+            Path log = tmp.resolve("cluster.log");
+            CourierProcess[] nodes = new CourierProcess[2];
+            for (int i = 0; i < 2; i++) {
+                Map<String, String> env = env(h, url, ports[i]);
+                env.put("COURIER_SOURCES", "acme");
+                env.put("COURIER_SOURCE_ACME_URL", database(live));
+                env.put("COURIER_SOURCE_ACME_USER", TestPostgres.user());
+                env.put("COURIER_SOURCE_ACME_PASSWORD", TestPostgres.password());
+                env.put("COURIER_SOURCE_ACME_SCHEDULE", "0/4 * * * * ?");
+                nodes[i] = CourierProcess.start(log, List.of(), env);
+            }
+            try {
+                await().atMost(Duration.ofSeconds(60)).until(() -> cluster(ports[0]) != null && cluster(ports[1]) != null
+                        && cluster(ports[0]).get("leader").asBoolean() != cluster(ports[1]).get("leader").asBoolean());
+                int leader = cluster(ports[0]).get("leader").asBoolean() ? 0 : 1;
+                String leaderNode = cluster(ports[leader]).get("node").asText();
+                TestStore store = new TestStore(dataSource(url));
+                await().atMost(Duration.ofSeconds(90)).until(() -> store.queryForObject(
+                        "select count(*) from rehearsals where outcome = 'delivered'", Integer.class) >= 2);
+                assertThat(store.queryForList("select distinct node from rehearsals", String.class)).as("only the leader rehearses")
+                        .containsExactly(leaderNode);
+
+                nodes[leader].kill();
+                int standby = 1 - leader;
+                String standbyNode = cluster(ports[standby]).get("node").asText();
+                await().atMost(Duration.ofSeconds(90)).until(() -> store.queryForObject(
+                        "select count(*) from rehearsals where outcome = 'delivered' and node = ?", Integer.class, standbyNode) >= 1);
+                long rehearsalsWithADump = store.queryForObject("select count(*) from rehearsals where dump_id is not null", Long.class);
+                assertThat(store.queryForObject("select count(distinct scheduled_millis) from rehearsals", Long.class))
+                        .as("one rehearsal per fire").isEqualTo(store.queryForObject("select count(*) from rehearsals", Long.class));
+                await().atMost(Duration.ofSeconds(30)).until(() -> (long) h.simulator.requestCount() >= rehearsalsWithADump);
+                assertThat((long) h.simulator.requestCount()).as("one platform request per rehearsal")
+                        .isLessThanOrEqualTo(store.queryForObject("select count(*) from rehearsals where dump_id is not null", Long.class));
+            } finally {
+                for (CourierProcess p : nodes) {
+                    p.close();
+                }
+            }
+        } finally {
+            sql(TestPostgres.url(), "drop database if exists " + live + " with (force)");
+        }
+    }
+
+    private static String database(String db) {
+        String url = TestPostgres.url();
+        return url.substring(0, url.lastIndexOf('/') + 1) + db;
+    }
+
+    private static void sql(String url, String sql) throws Exception {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, TestPostgres.user(), TestPostgres.password());
+             java.sql.Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    private static javax.sql.DataSource dataSource(String url) {
+        org.postgresql.ds.PGSimpleDataSource ds = new org.postgresql.ds.PGSimpleDataSource();
+        ds.setUrl(url);
+        ds.setUser(TestPostgres.user());
+        ds.setPassword(TestPostgres.password());
+        return ds;
+    }
+
     @Test
     void aGracefulStopOfTheLeaderHandsOverAtOnceAndNothingIsRedone() throws Exception {
         String url = TestPostgres.freshUrl();

@@ -104,6 +104,8 @@ class OperatorWindowIT extends CourierTestSupport {
         assertThat(story.path("journey")).hasSize(courier.store().queryForObject("select count(*) from dump_events where dump_id = ?",
                 Integer.class, realId));
         assertThat(story.path("where").path("archive").asText()).endsWith(TestDumps.delivered("acme-production.sql"));
+        assertThat(story.path("report").path("headings")).as("the upgrade report's headings").isNotEmpty();
+        assertThat(story.path("report").path("warnings").isInt()).isTrue();
         String key = courier.store().queryForObject("select request_key from dumps where id = ?", String.class, realId);
         String page = get("/requests/" + realId).body();
         for (String body : List.of(json.body(), page, get("/").body())) {

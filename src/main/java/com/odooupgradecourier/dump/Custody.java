@@ -33,7 +33,7 @@ public class Custody {
     }
 
     /** The steps in which the service holds the dump itself (in the staging folder, then in custody). */
-    private static final java.util.Set<String> HELD = java.util.Set.of("received", "admitted", "created", "uploading", "uploaded",
+    private static final java.util.Set<String> HELD = java.util.Set.of("received", "held", "admitted", "created", "uploading", "uploaded",
             "processing", "done", "downloading", "downloaded");
 
     /**

@@ -23,7 +23,7 @@ import org.apache.camel.ExchangeProperty;
  */
 public class DumpSettings {
     static final List<String> KEYS = List.of("contract", "email", "target", "aim", "timezone", "restore", "restore-name",
-            "source-database");
+            "source-database", "source", "production-without-test");
     private static final long MAX_BYTES = 64 * 1024;
     private static final java.util.regex.Pattern ENV_KEY = java.util.regex.Pattern.compile("env\\.\\w+");
     private static final java.util.regex.Pattern SETTING_NAME = java.util.regex.Pattern.compile("[a-z][a-z0-9]{0,20}([._-][a-z0-9]{1,20}){0,3}");
@@ -178,7 +178,8 @@ public class DumpSettings {
                 }
                 env.append(key.substring("env.".length())).append('=').append(value).append('\n');
             } else {
-                exchange.setProperty(key.equals("restore-name") ? "restoreName" : key.equals("source-database") ? "sourceDatabase" : key,
+                exchange.setProperty(key.equals("restore-name") ? "restoreName" : key.equals("source-database") ? "sourceDatabase"
+                        : key.equals("production-without-test") ? "productionWithoutTest" : key,
                         p.getProperty(key).trim());
             }
         }

@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  * environment (the password never in their arguments), with a time limit after which they are ended, and only the
  * error lines of what they wrote kept (never a statement or a row of customer data they repeat).
  */
-final class Programs {
+public final class Programs {
     /** The programs a restore runs. */
     static final List<String> TOOLS = List.of("psql", "pg_restore");
     private static final int STDERR_LINES = 20;
@@ -40,13 +40,13 @@ final class Programs {
      * @param binDir  {@code courier.restore.bin-dir}, or null for the PATH
      * @param timeout {@code courier.restore.timeout}, as a message names it
      */
-    Programs(Path binDir, Duration timeout) {
+    public Programs(Path binDir, Duration timeout) {
         this.binDir = binDir;
         this.timeout = timeout;
     }
 
     /** The program from courier.restore.bin-dir or the PATH, or null. */
-    Path program(String tool) {
+    public Path program(String tool) {
         if (binDir != null) {
             Path p = binDir.resolve(tool);
             return Files.isExecutable(p) ? p : null;
@@ -74,8 +74,8 @@ final class Programs {
      * because the server was not there or went away (read from every last line it wrote, not only the error lines: psql
      * says "server closed the connection unexpectedly" on a line of its own).
      */
-    record Result(int exit, String stdout, Deque<String> lastErr, boolean serverGone) {
-        String stderr() {
+    public record Result(int exit, String stdout, Deque<String> lastErr, boolean serverGone) {
+        public String stderr() {
             return String.join(" | ", lastErr).trim();
         }
     }
@@ -86,7 +86,7 @@ final class Programs {
      *
      * @throws RestoreFailedException it ran longer than the limit (it was ended, with every process it started)
      */
-    Result run(String tool, List<String> args, Map<String, String> connection, InputStream stdin, Duration limit, String secret)
+    public Result run(String tool, List<String> args, Map<String, String> connection, InputStream stdin, Duration limit, String secret)
             throws IOException, InterruptedException, RestoreFailedException {
         Path program = program(tool);
         if (program == null) {

@@ -277,6 +277,23 @@ public class Restorer {
         exchange.setProperty("restoreRole", null);
     }
 
+    /**
+     * Drops a database a restore made for {@code dumpId} (its mark names that dump), with its filestore folder: a rehearsal
+     * database beyond the kept count. Anything else of that name is left alone.
+     *
+     * @return whether it was dropped
+     */
+    public boolean dropMadeFor(String database, String dumpId) throws SQLException {
+        if (!configured() || database == null || !NAME.matcher(database).matches()) {
+            return false;
+        }
+        boolean dropped = server.dropIfMadeFor(database, dumpId, null);
+        if (dropped && settings.filestoreDir() != null) {
+            deleteTree(settings.filestoreDir().resolve(database));
+        }
+        return dropped;
+    }
+
     /** Makes the role and the first free database of {@code base}, {@code base_2}, …, each recorded before it is made. */
     private String make(Exchange exchange, String role, String password, String base) throws Exception {
         requireRights();

@@ -83,6 +83,9 @@ public class DumpPage {
         where.put("filestore", row.get("filestore_path"));
         d.put("where", where);
         d.put("log_tail", logTail(id, key));
+        d.put("report", row.get("report_warnings") == null ? null : Map.of("warnings", row.get("report_warnings"), "headings",
+                row.get("report_headings") == null || String.valueOf(row.get("report_headings")).isEmpty() ? List.of()
+                        : List.of(String.valueOf(row.get("report_headings")).split("\n"))));
         return d;
     }
 
@@ -160,6 +163,10 @@ public class DumpPage {
                 fact(h, Character.toUpperCase(term.charAt(0)) + term.substring(1), esc(place));
             }
         });
+        if (d.get("report") instanceof Map<?, ?> report) {
+            List<String> headings = (List<String>) report.get("headings");
+            fact(h, "Upgrade report", esc(report.get("warnings") + " warning(s)" + (headings.isEmpty() ? "" : ": " + String.join("; ", headings))));
+        }
         fact(h, "Attempts", esc(d.get("attempts")));
         h.append("</dl>\n");
         if (access.buttons() && Boolean.TRUE.equals(d.get("retryable"))) {

@@ -119,6 +119,7 @@ final class Html {
             .step{display:inline-block;border-radius:3px;padding:0 .4em;background:#e3e8f0;white-space:nowrap}
             .s-failed,.s-restore-failed{background:#f9d7d4}.s-delivered{background:#d5efd9}.s-waiting{background:#fbe9c0}
             tr.failed td,tr.restore-failed td{background:#fff6f5}tr.waiting td{background:#fffbef}
+            .scroll{overflow-x:auto}table.rehearsals{table-layout:auto;min-width:48em}table.rehearsals th{overflow-wrap:normal;white-space:nowrap}
             nav.pages{margin:.6em 0;display:flex;gap:1em}
             svg{max-width:100%;height:auto;background:#fff;border:1px solid #dde1e7}
             .timeline{width:100%}.timeline td.bar{position:relative}

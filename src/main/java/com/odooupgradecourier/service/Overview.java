@@ -29,12 +29,19 @@ public class Overview {
     private final Reports reports;
     private final HttpAccess access;
     private final Cluster cluster;
+    private volatile SourcesView rehearsals;
 
     public Overview(StatusView view, Reports reports, HttpAccess access, Cluster cluster) {
         this.view = view;
         this.reports = reports;
         this.access = access;
         this.cluster = cluster;
+    }
+
+    /** The rehearsals of sources, shown in their own section when there are any. */
+    public Overview rehearsals(SourcesView view) {
+        this.rehearsals = view;
+        return this;
     }
 
     /** The totals the page shows at its top, by name: what the page's tiles and {@code GET /totals} say. */
@@ -52,8 +59,9 @@ public class Overview {
             }
         }
         Map<String, Long> t = new LinkedHashMap<>();
-        t.put("in_flight", unfinished - counts.waiting());
+        t.put("in_flight", unfinished - counts.waiting() - counts.in(Step.HELD));
         t.put("waiting", counts.waiting());
+        t.put("held", counts.in(Step.HELD));
         t.put("failed", counts.in(Step.FAILED) + counts.in(Step.RESTORE_FAILED));
         long[] delivered = reports.deliveredSince(midnight, monday);
         t.put("delivered_today", delivered[0]);
@@ -88,6 +96,10 @@ public class Overview {
         }
         h.append("<h2>How long deliveries took, the last 14 days</h2>\n")
                 .append(Charts.deliveryTimes(reports.deliveries(now - 14 * 86_400_000L, 5_000), now, ZoneId.systemDefault()));
+        SourcesView sources = rehearsals;
+        if (sources != null && only == null && (q == null || q.isBlank()) && page == 0 && sources.any()) {
+            h.append("<h2 id=\"rehearsals\">Rehearsals (<a href=\"sources.html\">all</a>)</h2>\n").append(sources.section());
+        }
         Reports.Found found = reports.find(q, only, page * PAGE, PAGE);
         h.append("<h2 id=\"all\">").append(only == null ? "All dumps" : "Dumps in step " + esc(only.id()))
                 .append(q == null || q.isBlank() ? "" : " matching “" + esc(q.strip()) + "”").append(", newest first (")
@@ -123,6 +135,9 @@ public class Overview {
         tile(h, "in-flight", "in flight", t.get("in_flight"), "");
         tile(h, "waiting", "waiting after a fault", t.get("waiting"), t.get("waiting") > 0 ? "warn" : "");
         tile(h, "failed", "failed", t.get("failed"), t.get("failed") > 0 ? "bad" : "");
+        if (t.get("held") > 0) {
+            tile(h, "held", "held: production waits for a test", t.get("held"), "warn");
+        }
         tile(h, "delivered-today", "delivered today", t.get("delivered_today"), "");
         tile(h, "delivered-this-week", "delivered this week", t.get("delivered_this_week"), "");
         h.append("</div>\n<p class=\"sub\" id=\"per-step\">");

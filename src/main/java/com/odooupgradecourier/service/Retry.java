@@ -46,8 +46,13 @@ public class Retry {
         if ("restore-failed".equals(row.get("step"))) {
             return retryRestore(row);
         }
+        if ("held".equals(row.get("step"))) {
+            // a person sends a held production upgrade without a recent test: said in its event
+            dumps.release(id, name, "released by hand (retry): the production upgrade is sent without a recent test of its source");
+            return takenUp(row, Step.ADMITTED);
+        }
         if (!"failed".equals(row.get("step"))) {
-            throw new HttpAccess.Refused(409, name + " is not failed (it is at step " + row.get("step") + "): nothing to retry");
+            throw new HttpAccess.Refused(409, name + " is not failed nor held (it is at step " + row.get("step") + "): nothing to retry");
         }
         String path = (String) row.get("path");
         if (path == null || !java.nio.file.Files.exists(java.nio.file.Path.of(path), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {

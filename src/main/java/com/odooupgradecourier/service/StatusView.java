@@ -128,7 +128,8 @@ public class StatusView {
         m.put("delivered_to", row.get("delivered_to"));
         // a failed dump can be retried while its file is still where the service put it
         // (a failed restore is restored again from the archive the courier keeps for it)
-        m.put("retryable", "restore-failed".equals(row.get("step")) || "failed".equals(row.get("step")) && row.get("path") instanceof String p
+        // (a failed restore is restored again from the archive the courier keeps for it; a held one is let through)
+        m.put("retryable", "restore-failed".equals(row.get("step")) || "held".equals(row.get("step")) || "failed".equals(row.get("step")) && row.get("path") instanceof String p
                 && java.nio.file.Files.exists(java.nio.file.Path.of(p), java.nio.file.LinkOption.NOFOLLOW_LINKS));
         // the database a restore made: a failed restore's was dropped (the name stays in the store for its clean-up)
         m.put("restored_to", "delivered".equals(row.get("step")) ? row.get("restored_to") : null);

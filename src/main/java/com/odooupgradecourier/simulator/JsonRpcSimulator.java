@@ -579,7 +579,7 @@ public final class JsonRpcSimulator implements AutoCloseable {
             if (pendingLeft > 0) {
                 Thread.sleep(pendingLeft);
             }
-            long step = Math.max(1, config.processingTime.toMillis() / 3);
+            long step = Math.max(1, config.processingTime(r.id).toMillis() / 3);
             log(log, "Upgrade of request " + r.id + " to " + r.target + " started");
             Thread.sleep(step);
             log(log, "Loading the origin database");
@@ -592,8 +592,7 @@ public final class JsonRpcSimulator implements AutoCloseable {
                 writeUpgraded(r);
                 log(log, "Upgrade of request " + r.id + " finished");
             }
-            Files.writeString(r.data().resolve("upgrade-report.html"), "<html><body><h1>Upgrade report</h1><p>Request " + r.id
-                    + " upgraded to " + r.target + ".</p></body></html>\n");
+            Files.writeString(r.data().resolve("upgrade-report.html"), SimulatorConfig.report(r.id, r.target) + "\n");
             LOG.info("simulator: request {} has its upgraded archive", r.id);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -33,6 +33,11 @@ public final class SimulatorConfig {
     Duration pendingTime = Duration.ofSeconds(5);
     Duration processingTime = Duration.ofSeconds(10);
     double unavailableRate = 0.0;
+    /**
+     * How much an upgrade's processing time varies from request to request (0: not at all; 0.5: from half to one and a half
+     * times {@code processingTime}), so rehearsals' history shows something.
+     */
+    double timingSpread = 0.0;
     String failureMessage = "The upgrade of your database failed: module 'legacy_report' has no equivalent in the target version. "
             + "Contact Odoo support with your request id.";
 
@@ -57,6 +62,7 @@ public final class SimulatorConfig {
         if ((v = lookup.apply("simulator.pending-time")) != null) c.pendingTime = seconds(v);
         if ((v = lookup.apply("simulator.processing-time")) != null) c.processingTime = seconds(v);
         if ((v = lookup.apply("simulator.unavailable-rate")) != null) c.unavailableRate = Double.parseDouble(v.trim());
+        if ((v = lookup.apply("simulator.timing-spread")) != null && !v.isBlank()) c.timingSpread = Double.parseDouble(v.trim());
         c.contracts.addAll(c.failingContracts);
         return c;
     }
@@ -80,4 +86,25 @@ public final class SimulatorConfig {
     public SimulatorConfig postgresql(String v) { postgresql = v; return this; }
     public SimulatorConfig timings(Duration pending, Duration processing) { pendingTime = pending; processingTime = processing; return this; }
     public SimulatorConfig unavailableRate(double v) { unavailableRate = v; return this; }
+    public SimulatorConfig timingSpread(double v) { timingSpread = v; return this; }
+
+    /** The processing time of request {@code id}: {@code processingTime}, spread by {@code timingSpread} (the same for one id). */
+    Duration processingTime(long id) {
+        double f = ((id * 2654435761L) & 0xffff) / 65535.0 * 2 - 1;
+        return Duration.ofMillis(Math.max(0, Math.round(processingTime.toMillis() * (1 + timingSpread * f))));
+    }
+
+    /**
+     * The simulator's upgrade report (notes) of request {@code id}: a heading, a section of custom views, and as many warnings
+     * as the request's id gives (0 to 3), in the platform's {@code alert-warning} boxes.
+     */
+    static String report(long id, String target) {
+        StringBuilder h = new StringBuilder("<html><body><h1>Upgrade notes for request " + id + "</h1><p>Your database was upgraded to "
+                + target + ". Review the custom views listed below before going live.</p><h2>Upgrade report: custom views</h2>");
+        for (int i = 1; i <= id % 4; i++) {
+            h.append("<div class=\"alert alert-warning\">The view custom_view_").append(i).append(" was disabled: it does not apply to ")
+                    .append(target).append(".</div>");
+        }
+        return h.append("</body></html>").toString();
+    }
 }

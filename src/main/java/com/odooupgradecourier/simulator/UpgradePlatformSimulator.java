@@ -712,7 +712,7 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
         if (since.compareTo(config.pendingTime) < 0) {
             return "pending";
         }
-        if (since.compareTo(config.pendingTime.plus(config.processingTime)) < 0 || !r.finished) {
+        if (since.compareTo(config.pendingTime.plus(config.processingTime(r.id))) < 0 || !r.finished) {
             return "processing";
         }
         return r.failing || r.error != null ? "failed" : "done";
@@ -782,8 +782,7 @@ public final class UpgradePlatformSimulator implements AutoCloseable {
                 if (!st.equals("done")) {
                     sendHtml(ex, 404, "<html><body><h1>404 Not Found</h1></body></html>");
                 } else {
-                    sendHtml(ex, 200, "<html><body><h1>Upgrade notes for request " + r.id + "</h1><p>Your database was upgraded to "
-                            + r.target + ". Review the custom views listed below before going live.</p></body></html>");
+                    sendHtml(ex, 200, SimulatorConfig.report(r.id, r.target));
                 }
             }
             case "upgraded/archive" -> {

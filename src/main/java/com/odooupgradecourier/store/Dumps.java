@@ -76,14 +76,14 @@ public class Dumps {
         String id = exchange.getProperty("dumpId", String.class);
         try {
             long next = apply(id, exchange.getProperty("fileName", String.class), t, from, to, values, attempts,
-                    exchange.getProperty("requestKey", String.class));
+                    exchange.getProperty("requestKey", String.class), exchange.getProperty("eventDetail", String.class));
             if (t.has(Effect.COUNTS_ATTEMPT)) {
                 exchange.setProperty("nextAttemptAt", next);
                 exchange.setProperty("nextAttempt", Instant.ofEpochMilli(next).truncatedTo(ChronoUnit.SECONDS).toString());
                 exchange.setProperty("attempts", attempts + 1);
             }
         } catch (SQLException e) {
-            if (t == Transition.ADMIT && Rows.isUniqueViolation(e)) {
+            if ((t == Transition.ADMIT || t == Transition.HOLD) && Rows.isUniqueViolation(e)) {
                 throw duplicate(exchange);
             }
             throw e;
@@ -109,13 +109,24 @@ public class Dumps {
         Step failedAt = failedStep == null ? Step.RECEIVED : Step.of(failedStep);
         if (failedAt == Step.RESTORING) {
             // a failed restore: the dump was delivered, its archive is restored again
-            apply(id, fileName, Transition.RETRY, Step.RESTORE_FAILED, Step.RESTORING, java.util.Collections.emptyMap(), 0, null);
+            apply(id, fileName, Transition.RETRY, Step.RESTORE_FAILED, Step.RESTORING, java.util.Collections.emptyMap(), 0, null, null);
             return Step.RESTORING;
         }
         // before its request exists a dump starts over: inspected again, its settings (perhaps corrected) read again
         Step to = failedAt == Step.ADMITTED ? Step.RECEIVED : failedAt;
-        apply(id, fileName, Transition.RETRY, Step.FAILED, to, java.util.Collections.singletonMap("path", path), 0, null);
+        apply(id, fileName, Transition.RETRY, Step.FAILED, to, java.util.Collections.singletonMap("path", path), 0, null, null);
         return to;
+    }
+
+    /**
+     * A held dump goes on ({@code released}): admitted, due at once, with a fresh lifetime; {@code why} (a test of its source
+     * was delivered, or a person let it through without one) is kept in its event. No lease is needed: nobody works on a
+     * held dump.
+     *
+     * @throws IllegalTransitionException it is no longer held
+     */
+    public void release(String id, String fileName, String why) throws SQLException {
+        apply(id, fileName, Transition.RELEASE, Step.HELD, Step.ADMITTED, java.util.Collections.emptyMap(), 0, null, why);
     }
 
     /** Whether the dump's lifetime ({@code upgrade.timeout} after it was received) is over. */
@@ -176,7 +187,7 @@ public class Dumps {
      * @return when the dump is due next (0 when not due)
      */
     private long apply(String id, String fileName, Transition t, Step from, Step to, Map<String, Object> values, long attempts,
-                       String requestKey) throws SQLException {
+                       String requestKey, String detail) throws SQLException {
         if (!t.allowedFrom(from)) {
             throw new IllegalTransitionException(fileName + ": '" + t.id() + "' cannot start from step " + from);
         }
@@ -194,13 +205,15 @@ public class Dumps {
         sql.append(" where id = ? and step = ?");
         args.add(id);
         args.add(from.id());
-        if (!t.has(Effect.STARTS_OVER)) {
+        boolean leaseFree = t.has(Effect.STARTS_OVER) || t.has(Effect.RELEASES);
+        if (!leaseFree) {
             sql.append(" and lease_owner = ?");
             args.add(queue.owner());
         }
         write(sql.toString(), args, t, () -> fileName + ": '" + t.id() + "' refused: the dump is no longer in step " + from
-                + (t.has(Effect.STARTS_OVER) ? "" : " or is held by another worker"),
-                c -> event(c, id, now, t.id(), from, to, queue.node(), (String) values.get("last_error")));
+                + (leaseFree ? "" : " or is held by another worker"),
+                c -> event(c, id, now, t.id(), from, to, queue.node(), values.get("last_error") != null ? (String) values.get("last_error")
+                        : detail));
         return next;
     }
 
@@ -249,6 +262,10 @@ public class Dumps {
         }
         if (t.has(Effect.STARTS_OVER)) {
             sql.append(", failed_step = null, received_millis = ?, lease_owner = null, lease_until = null");
+            args.add(now);
+        }
+        if (t.has(Effect.RELEASES)) {
+            sql.append(", received_millis = ?, lease_owner = null, lease_until = null");
             args.add(now);
         }
     }

@@ -80,10 +80,10 @@ public class Reports {
         return n;
     }
 
-    /** A dump that needs a person: bounced, its restore failed, or waiting after a fault for longer than {@code waitingLong}. */
+    /** A dump that needs a person: bounced, its restore failed, held (a production upgrade without a recent test), or waiting after a fault for longer than {@code waitingLong}. */
     public List<Map<String, Object>> needingAPerson(long now, long waitingLong, int max) throws SQLException {
         try (Connection c = store.getConnection()) {
-            return Rows.query(c, "select * from dumps d where step in ('failed', 'restore-failed') or (" + WAITING
+            return Rows.query(c, "select * from dumps d where step in ('failed', 'restore-failed', 'held') or (" + WAITING
                     + " and coalesce((select max(e.at_millis) from dump_events e where e.dump_id = d.id and e.transition <> 'parked'), "
                     + "d.received_millis) < ?) order by received_millis desc, id desc", max, now, now - waitingLong);
         }

@@ -42,7 +42,8 @@ public class Rows {
             "delivery_name", "deliveryNameBefore", "restore", "restore", "restore_name", "restoreName", "restored_to", "restoredTo",
             "host_uri", "hostUri", "env_vars", "envVars", "pg_compatible", "pgCompatible", "file_stamp", "fileStamp",
             "restore_role", "restoreRole", "filestore_path", "filestorePath", "missing_attachments", "missingAttachments",
-            "neutralized", "neutralized", "source_database", "sourceDatabase", "pg_version", "pgVersion");
+            "neutralized", "neutralized", "source_database", "sourceDatabase", "pg_version", "pgVersion",
+            "source", "source");
     /** The steps of a dump the platform no longer works on, as an SQL list: such a dump is not in flight. */
     static final String LEFT_PLATFORM = Step.sqlList(Step::leftPlatform);
     /** Columns that hold the request key (itself, or in a platform URL): sealed with courier.store.secret. */
@@ -224,7 +225,7 @@ public class Rows {
         return text.isEmpty() ? null : Long.valueOf(text);
     }
 
-    static boolean isUniqueViolation(SQLException e) {
+    public static boolean isUniqueViolation(SQLException e) {
         return "23505".equals(e.getSQLState()) || String.valueOf(e.getMessage()).contains("UNIQUE constraint failed");
     }
 
@@ -270,6 +271,8 @@ public class Rows {
                 s.setLong(i + 1, l);
             } else if (a instanceof Integer n) {
                 s.setInt(i + 1, n);
+            } else if (a instanceof Double d) {
+                s.setDouble(i + 1, d);
             } else {
                 s.setString(i + 1, String.valueOf(a));
             }

@@ -10,6 +10,12 @@ import java.util.Locale;
 public enum Step {
     /** Taken from the drop folder into custody; not yet inspected. */
     RECEIVED,
+    /**
+     * Inspected, but not sent: a production upgrade of a source with no test of it (to the same target) delivered within
+     * {@code courier.production.max-test-age}. Nothing takes it up (it is not due) until it is released: by such a test
+     * being delivered, or by a person (retry). Not final, and never on the platform.
+     */
+    HELD,
     /** Inspected (format, size, sha256) and the only unfinished dump with its sha256; no request yet. */
     ADMITTED,
     /** The platform's request exists: its id and key are stored. */

@@ -125,7 +125,24 @@ public final class Store {
             // 14: the status page counts deliveries since a time, draws how long they took, and lists dumps newest first
             "CREATE INDEX dump_events_transition ON dump_events (transition, at_millis)",
             "UPDATE dumps SET received_millis = 0 WHERE received_millis IS NULL",
-            "CREATE INDEX dumps_received ON dumps (received_millis, id)");
+            "CREATE INDEX dumps_received ON dumps (received_millis, id)",
+            // 15: rehearsals from live databases on a schedule, and the guard of production upgrades. A dump names
+            // the source it was made from (a rehearsal's, or a dropped dump's own setting): a production upgrade is held
+            // until a test of the same source was delivered. Each rehearsal is a row; one runs per source at a time, and a
+            // scheduled fire is rehearsed once (the table refuses the second: a fire while one runs, another node's fire)
+            "ALTER TABLE dumps ADD COLUMN source VARCHAR(64)",
+            "CREATE INDEX dumps_source ON dumps (source, aim, target)",
+            "CREATE TABLE rehearsals (id VARCHAR(64) PRIMARY KEY, source VARCHAR(64) NOT NULL, scheduled_millis BIGINT NOT NULL, "
+                    + "started_millis BIGINT NOT NULL, node VARCHAR(200), dump_id VARCHAR(64), dumped_millis BIGINT, dump_seconds DOUBLE PRECISION, "
+                    + "upload_seconds DOUBLE PRECISION, platform_seconds DOUBLE PRECISION, download_seconds DOUBLE PRECISION, "
+                    + "restore_seconds DOUBLE PRECISION, total_seconds DOUBLE PRECISION, warnings INTEGER, headings TEXT, "
+                    + "restored_to VARCHAR(64), outcome VARCHAR(32), detail TEXT, finished_millis BIGINT, database_dropped_millis BIGINT)",
+            "CREATE UNIQUE INDEX rehearsals_one_running ON rehearsals (source) WHERE outcome IS NULL",
+            "CREATE UNIQUE INDEX rehearsals_one_per_fire ON rehearsals (source, scheduled_millis)",
+            "CREATE INDEX rehearsals_dump ON rehearsals (dump_id)",
+            // 16: what the platform's upgrade report of every delivered dump says (its warnings and headings), for its page
+            "ALTER TABLE dumps ADD COLUMN report_warnings INTEGER",
+            "ALTER TABLE dumps ADD COLUMN report_headings TEXT");
 
     /** The schema version a store has once opened. */
     public static final int VERSION = MIGRATIONS.size();

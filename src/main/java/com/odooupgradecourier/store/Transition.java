@@ -9,6 +9,7 @@ import static com.odooupgradecourier.store.Step.DONE;
 import static com.odooupgradecourier.store.Step.DOWNLOADED;
 import static com.odooupgradecourier.store.Step.DOWNLOADING;
 import static com.odooupgradecourier.store.Step.FAILED;
+import static com.odooupgradecourier.store.Step.HELD;
 import static com.odooupgradecourier.store.Step.PROCESSING;
 import static com.odooupgradecourier.store.Step.RECEIVED;
 import static com.odooupgradecourier.store.Step.UPLOADED;
@@ -33,7 +34,16 @@ public enum Transition {
     /** Inspected, settings applied; refused when another unfinished dump has the same sha256. */
     ADMIT("admitted", EnumSet.of(RECEIVED), ADMITTED, Due.NOW,
             "path", "size", "sha256", "format", "platform_name", "contract", "email", "target", "aim", "timezone",
-            "restore", "restore_name", "env_vars", "file_stamp", "source_database"),
+            "restore", "restore_name", "env_vars", "file_stamp", "source_database", "source"),
+    /**
+     * Inspected like an admitted dump, but held: a production upgrade with no recent test of its source (the reason in
+     * {@code last_error}). Not due until released.
+     */
+    HOLD("held", EnumSet.of(RECEIVED), HELD, Due.NEVER,
+            "path", "size", "sha256", "format", "platform_name", "contract", "email", "target", "aim", "timezone",
+            "restore", "restore_name", "env_vars", "file_stamp", "source_database", "source", "last_error"),
+    /** A held dump goes on (a test of its source was delivered, or a person released it): admitted, due at once. */
+    RELEASE("released", EnumSet.of(HELD), ADMITTED, Due.NOW),
     /** The platform created the request: its id and key are kept before any byte is sent. */
     CREATE("created", EnumSet.of(ADMITTED), CREATED, Due.NOW, "request_id", "request_key", "request_created_millis",
             "host_uri"),
@@ -91,7 +101,9 @@ public enum Transition {
         /** Parked: one attempt more, due after the back-off of the attempts so far. */
         COUNTS_ATTEMPT,
         /** A retry: back at the step it failed at, with a fresh lifetime; needs no lease (nobody works on a failed dump). */
-        STARTS_OVER
+        STARTS_OVER,
+        /** A held dump released: a fresh lifetime; needs no lease (nobody works on a held dump). */
+        RELEASES
     }
 
     /** When a dump is due again after a transition. */
@@ -131,7 +143,8 @@ public enum Transition {
             FAIL, EnumSet.of(Effect.KEEPS_FAILED_STEP),
             FAIL_RESTORE, EnumSet.of(Effect.FAILED_AT_RESTORE),
             PARK, EnumSet.of(Effect.COUNTS_ATTEMPT),
-            RETRY, EnumSet.of(Effect.STARTS_OVER));
+            RETRY, EnumSet.of(Effect.STARTS_OVER),
+            RELEASE, EnumSet.of(Effect.RELEASES));
 
     /** Whether this transition has {@code effect}. */
     boolean has(Effect effect) {

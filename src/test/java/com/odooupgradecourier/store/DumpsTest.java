@@ -56,6 +56,7 @@ class DumpsTest {
     /** The path through the steps that leads to {@code step}, from received. */
     private static final Map<Step, List<String>> PATH_TO = Map.ofEntries(
             Map.entry(Step.RECEIVED, List.of()),
+            Map.entry(Step.HELD, List.of("held")),
             Map.entry(Step.ADMITTED, List.of("admitted")),
             Map.entry(Step.CREATED, List.of("admitted", "created")),
             Map.entry(Step.UPLOADING, List.of("admitted", "created", "upload-started")),
