@@ -27,8 +27,12 @@ final class SettingsCheck {
             throw Settings.invalid("upgrade.retry.max-delay", String.valueOf(maxDelay), "at least upgrade.retry.delay (" + delay + ")");
         }
         s.whole("upgrade.timeout", 604_800, 1, Long.MAX_VALUE / 1000, "seconds");
-        s.whole("courier.settle-time", 5000, 0, DAY_MILLIS, "milliseconds");
-        s.whole("courier.settle-timeout", 30_000, 1, DAY_MILLIS, "milliseconds");
+        long settle = s.whole("courier.settle-time", 5000, 0, DAY_MILLIS, "milliseconds");
+        long settleTimeout = s.whole("courier.settle-timeout", 30_000, 1, DAY_MILLIS, "milliseconds");
+        if (settleTimeout <= settle) {
+            throw Settings.invalid("courier.settle-timeout", String.valueOf(settleTimeout), "more than courier.settle-time (" + settle
+                    + " ms): how long a file may keep changing before it is said to be still written");
+        }
         s.whole("courier.lease-time", 20, 2, 86_400, "seconds");
         s.whole("courier.queue-interval", 1000, 10, 3_600_000, "milliseconds");
         s.whole("courier.max-parallel-transfers", 2, 1, 64, "transfers");
@@ -46,8 +50,8 @@ final class SettingsCheck {
         s.oneOf("courier.keep-dumps", "archive", "archive", "delete");
         String api = s.text("upgrade.api", "v1");
         if (!java.util.List.of("v1", "jsonrpc").contains(api)) {
-            throw new IllegalStateException("upgrade.api is '" + api + "': v1 (the seed's database/v1 API) or jsonrpc (the protocol "
-                    + "of Odoo's current upgrade client)");
+            throw Settings.invalid("upgrade.api", api, "v1 (the seed's database/v1 API) or jsonrpc (the protocol of Odoo's current "
+                    + "upgrade client)");
         }
         String threshold = s.text("upgrade.sftp-threshold", "64MB");
         try {
@@ -69,6 +73,7 @@ final class SettingsCheck {
         s.whole("courier.rehearsal.dump-timeout", 21_600, 1, 30L * 86_400, "seconds");
         // each source's url, schedule, filestore, aim and keep: one line for the first that cannot work
         com.odooupgradecourier.rehearsal.Source.from(s);
+        folders(s);
         output(s, context);
         endpoint(s, context, "courier.notify-uri", "log:courier.notify", "an endpoint URI this service can send events to, e.g. "
                 + "log:courier.notify, http://…, file:events, or another Camel component it has");
@@ -89,6 +94,27 @@ final class SettingsCheck {
         }
         throw Settings.invalid("upgrade.api-url", shown, "the platform's address, http:// or https:// with a host, e.g. "
                 + "https://upgrade.odoo.com/database/v1 (v1) or https://upgrade.odoo.com (jsonrpc)");
+    }
+
+    /**
+     * The service's own folders apart: a failed folder in or above the drop folder would take every bounced dump and its
+     * error record as a new dump, one after the other; a data folder there would mix custody with what users drop.
+     */
+    private static void folders(Settings s) {
+        List<String> keys = List.of("courier.drop-dir", "courier.data-dir", "courier.failed-dir");
+        List<String> defaults = List.of("drop", "data", "failed");
+        for (int i = 0; i < keys.size(); i++) {
+            for (int j = 0; j < keys.size(); j++) {
+                java.nio.file.Path a = java.nio.file.Path.of(s.text(keys.get(i), defaults.get(i))).toAbsolutePath().normalize();
+                java.nio.file.Path b = java.nio.file.Path.of(s.text(keys.get(j), defaults.get(j))).toAbsolutePath().normalize();
+                if (i < j && (a.startsWith(b) || b.startsWith(a))) {
+                    String later = keys.get(j);
+                    throw Settings.invalid(later, s.text(later, defaults.get(j)), "a folder apart from " + keys.get(i) + " (" + a + "): "
+                            + (keys.get(i).equals("courier.drop-dir") ? "what the service writes there would be taken as new dumps"
+                            : "the service keeps different things in each"));
+                }
+            }
+        }
     }
 
     /**

@@ -35,6 +35,19 @@ class NamingIT extends CourierTestSupport {
                 "upgraded_backup-10535.sql.zip", "upgraded_backup-10535.sql.zip.notes.html");
     }
 
+    /** A file in the output with the name the notes would take: the archive and its notes take the other names, as a pair. */
+    @Test
+    void anArchiveAndItsNotesKeepAPairOfNamesWhenOnlyTheNotesNameIsTaken() throws Exception {
+        courier = new CourierHarness(tmp).start();
+        Files.createDirectories(courier.out);
+        Files.writeString(courier.out.resolve("upgraded_n1.sql.zip.notes.html"), "a person's own notes");
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("one/n1.sql"), 10));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_n1-10534.sql.zip.notes.html")));
+        assertThat(names(courier.out)).containsExactlyInAnyOrder("upgraded_n1.sql.zip.notes.html", "upgraded_n1-10534.sql.zip",
+                "upgraded_n1-10534.sql.zip.notes.html");
+        assertThat(courier.out.resolve("upgraded_n1.sql.zip.notes.html")).hasContent("a person's own notes");
+    }
+
     @Test
     void twoDumpsOfOneNameFailingTogetherKeepBothDumpsAndBothRecords() throws Exception {
         courier = new CourierHarness(tmp, CourierHarness.fastSimulator().failingContract("M-FAILS"))

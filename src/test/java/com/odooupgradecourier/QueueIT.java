@@ -129,6 +129,41 @@ class QueueIT extends CourierTestSupport {
         assertThat(courier.store().queryForList("select last_error from dumps", String.class).get(0)).doesNotContain(key);
     }
 
+    /**
+     * A state the documents do not name, answered before process, is taken as running; when the request then shows draft
+     * (process was never taken), polling sends process: the dump is delivered, process sent once.
+     */
+    @Test
+    void aRequestShowingDraftAfterAnUnknownStateIsProcessedNotPolledUntilItsLifetimeEnds() throws Exception {
+        courier = new CourierHarness(tmp).start();
+        courier.simulator.inject("status", 1, 200, "application/json",
+                "{\"failures\": [], \"request\": {\"id\": 10534, \"state\": \"weird\", \"customer_message\": null}}");
+        Path dump = TestDumps.plainSql(tmp.resolve("staging/weird.sql"), 10);
+        byte[] original = Files.readAllBytes(dump);
+        courier.dropFile(dump);
+        Path delivered = courier.out.resolve(TestDumps.delivered("weird.sql"));
+        await().atMost(Duration.ofSeconds(40)).until(() -> Files.exists(delivered));
+        assertThat(HttpsFlowIT.unzip(delivered).get("dump.sql")).isEqualTo(original);
+        assertThat(courier.simulator.calls("process")).as("process sent once, when the request showed draft").isEqualTo(1);
+    }
+
+    /** A request id that is no request id (negative, a string) is not taken as one: a record that says what was wrong. */
+    @Test
+    void aCreateAnsweredWithARequestIdThatIsNoIdIsNotTakenForOne() throws Exception {
+        courier = new CourierHarness(tmp).start();
+        courier.simulator.inject("create", 1, 200, "application/json",
+                "{\"failures\": [], \"request\": {\"id\": -5, \"key\": \"abc\", \"state\": \"draft\"}}");
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/negative.sql"), 10));
+        JsonNode r = awaitRecord("negative.sql");
+        assertThat(r.get("error").asText()).contains("a request id that is not a positive whole number");
+        assertThat(courier.store().queryForObject("select request_id from dumps", Long.class)).isNull();
+        courier.simulator.inject("create", 1, 200, "application/json",
+                "{\"failures\": [], \"request\": {\"id\": \"77\", \"key\": \"abc\", \"state\": \"draft\"}}");
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/text.sql"), 11));
+        assertThat(awaitRecord("text.sql").get("error").asText()).contains("a request id that is not a positive whole number");
+        assertThat(courier.simulator.calls("create")).isEqualTo(2);
+    }
+
     @Test
     void aKeyInAnAnswerCutShortStaysOutOfRecordsPagesAndEvents() throws Exception {
         Path events = tmp.resolve("events");

@@ -31,7 +31,13 @@ class SettingsTest {
         "upgrade.api-url|ftp://x/y|upgrade.api-url (UPGRADE_API_URL) is 'ftp://x/y': the platform's address, http:// or https:// with a host",
         "upgrade.api-url|http://|upgrade.api-url (UPGRADE_API_URL) is 'http://': the platform's address",
         "upgrade.transfer|ftp|upgrade.transfer (UPGRADE_TRANSFER) is 'ftp': one of auto, https, sftp",
-        "upgrade.sftp-threshold|big|upgrade.sftp-threshold (UPGRADE_SFTP_THRESHOLD) is 'big': a size such as 64MB"})
+        "upgrade.sftp-threshold|big|upgrade.sftp-threshold (UPGRADE_SFTP_THRESHOLD) is 'big': a size such as 64MB",
+        "courier.settle-timeout|100|courier.settle-timeout (COURIER_SETTLE_TIMEOUT) is '100': more than courier.settle-time (5000 ms)",
+        "upgrade.api|v2|upgrade.api (UPGRADE_API) is 'v2': v1 (the seed's database/v1 API) or jsonrpc",
+        "courier.failed-dir|DROP|courier.failed-dir (COURIER_FAILED_DIR) is 'DROP': a folder apart from courier.drop-dir (DROP): what the service writes there",
+        "courier.failed-dir|DROP/failed|a folder apart from courier.drop-dir",
+        "courier.data-dir|DROP/data|is 'DROP/data': a folder apart from courier.drop-dir",
+        "courier.failed-dir|DATA/failed|a folder apart from courier.data-dir"})
     void aValueThatCannotWorkIsRefusedAtStartInOneLine(String key, String value, String said) {
         Map<String, String> overrides = new LinkedHashMap<>();
         overrides.put("courier.drop-dir", tmp.resolve("drop").toString());
@@ -53,8 +59,10 @@ class SettingsTest {
         while (cause.getCause() != null && !(cause instanceof IllegalStateException)) {
             cause = cause.getCause();
         }
-        assertThat(cause.getMessage()).contains(said.replace("DROP", tmp.resolve("drop").toString())).doesNotContain("\n")
+        assertThat(cause.getMessage()).contains(said.replace("DROP", tmp.resolve("drop").toString()).replace("DATA", tmp.resolve("data").toString()))
+                .doesNotContain("\n")
                 .doesNotContain("For input string");
         assertThat(tmp.resolve("data/courier.db")).as("refused before the store was opened").doesNotExist();
+        assertThat(tmp.resolve("drop/data/courier.db")).as("refused before the store was opened").doesNotExist();
     }
 }

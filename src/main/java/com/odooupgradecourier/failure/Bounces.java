@@ -60,12 +60,16 @@ public class Bounces {
         }
     }
 
-    /** Finishes the unfinished bounces (a few at a time). */
+    /**
+     * Finishes the unfinished bounces (a few at a time): of failed dumps no worker holds. A dump the dead-letter route is
+     * bouncing right now is still held by its worker (its lease is let go only after the bounce), so it is never bounced
+     * twice, from two threads, into two records.
+     */
     public void finish() throws Exception {
         List<Map<String, Object>> unfinished;
         try (Connection c = store.getConnection()) {
-            unfinished = Rows.query(c, "select * from dumps where step = 'failed' and (path like ? or path like ?)", 20,
-                    custody.dumpsDir() + "/%", staging + "/%");
+            unfinished = Rows.query(c, "select * from dumps where step = 'failed' and (path like ? or path like ?) "
+                    + "and (lease_owner is null or lease_until < ?)", 20, custody.dumpsDir() + "/%", staging + "/%", System.currentTimeMillis());
         }
         unfinished.forEach(this::finish);
     }

@@ -288,14 +288,15 @@ public class JsonRpc {
 
     /**
      * A request's status in the steps' words: {@code new} (not asked to upgrade yet), {@code done}, {@code failed} (failed,
-     * cancelled), and {@code running} for anything else, known or not.
+     * cancelled), {@code running} (pending, progress), and {@code unknown} for anything else (see {@link Platform#stateIs}).
      */
     public String stateIs(@ExchangeProperty("state") String status) {
         return switch (status == null ? "" : status.trim().toLowerCase(java.util.Locale.ROOT)) {
             case "new" -> "new";
             case "done" -> "done";
             case "failed", "cancelled" -> "failed";
-            default -> "running";
+            case "pending", "progress", "processing" -> "running";
+            default -> "unknown";
         };
     }
 

@@ -34,15 +34,18 @@ public class Platform {
 
     /**
      * A request's state in the steps' words: {@code new} (draft: not asked to upgrade yet), {@code done} (done or
-     * delivered, with its archive's URL when that is how it is fetched), {@code failed} (failed, invalid, cancelled), and
-     * {@code running} for anything else, known or not.
+     * delivered, with its archive's URL when that is how it is fetched), {@code failed} (failed, invalid, cancelled),
+     * {@code running} for the states an upgrade passes through (pending, processing, progress, testing), and
+     * {@code unknown} for anything else: still running while it is polled (the set is open), but before {@code process}
+     * it is no proof that process was accepted.
      */
     public String stateIs(@ExchangeProperty("state") String state, @ExchangeProperty("downloadUrl") String downloadUrl) {
         return switch (state == null ? "" : state.trim().toLowerCase(java.util.Locale.ROOT)) {
             case "draft" -> "new";
             case "done", "delivered" -> downloadUrl == null && !sftpDownload ? "running" : "done";
             case "failed", "invalid", "cancelled" -> "failed";
-            default -> "running";
+            case "pending", "processing", "progress", "testing" -> "running";
+            default -> "unknown";
         };
     }
 
@@ -117,8 +120,11 @@ public class Platform {
         }
         @SuppressWarnings("unchecked")
         Map<String, Object> request = answer.get("request") instanceof Map ? (Map<String, Object>) answer.get("request") : Map.of();
-        if (created && (!(request.get("id") instanceof Number) || !(request.get("key") instanceof String key) || key.isBlank())) {
-            throw new UnexpectedAnswerException("'create' answered without a request id and key: " + excerpt(body, null)
+        if (created && (!(request.get("id") instanceof Number id) || !(id instanceof Integer || id instanceof Long) || id.longValue() <= 0
+                || !(request.get("key") instanceof String key) || key.isBlank())) {
+            String what = !request.containsKey("id") || !request.containsKey("key") ? "without a request id and key"
+                    : "a request id that is not a positive whole number, or an empty key";
+            throw new UnexpectedAnswerException("'create' answered " + what + ": " + excerpt(body, null)
                     + ". Not asked again: the platform may have created a request anyway.");
         }
         return request;

@@ -123,11 +123,18 @@ final class RestoreServer {
         dropRole(role);
     }
 
-    /** A new password for a restore's own role (the archive's SQL may have changed the one it was made with). */
-    void setPassword(String role, String rolePassword) throws SQLException {
+    /**
+     * Readies a restore's own role for the courier's checks in {@code database}: a new password (the archive's SQL may have
+     * changed the one it was made with), and every setting the archive gave the role or the database (a search_path that
+     * hides Odoo's tables behind decoys, a role to switch to) reset.
+     */
+    void resetForChecks(String role, String rolePassword, String database) throws SQLException {
         requireRole(role);
         try (Connection c = connect(maintenanceDb); Statement s = c.createStatement()) {
             s.execute("ALTER ROLE " + ident(role) + " PASSWORD " + literal(rolePassword));
+            s.execute("ALTER ROLE " + ident(role) + " RESET ALL");
+            s.execute("ALTER ROLE " + ident(role) + " IN DATABASE " + ident(database) + " RESET ALL");
+            s.execute("ALTER DATABASE " + ident(database) + " RESET ALL");
         }
     }
 

@@ -14,7 +14,10 @@ import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** What is checked and made safe in a database once it is restored, over the restore's own connection to it. */
+/**
+ * What is checked and made safe in a database once it is restored, over the restore's own connection to it: the role's
+ * and the database's settings reset first, search_path public, every table named with its schema (what Odoo will see).
+ */
 final class RestoredDatabase {
     private static final Logger LOG = LoggerFactory.getLogger("courier");
 
@@ -30,13 +33,13 @@ final class RestoredDatabase {
      */
     static String neutralize(Connection c, String fileName) throws SQLException, IOException {
         try (Statement s = c.createStatement()) {
-            try (ResultSet rs = s.executeQuery("select to_regclass('ir_config_parameter') is not null")) {
+            try (ResultSet rs = s.executeQuery("select to_regclass('public.ir_config_parameter') is not null")) {
                 rs.next();
                 if (!rs.getBoolean(1)) {
                     return null;
                 }
             }
-            try (ResultSet rs = s.executeQuery("select value from ir_config_parameter where key = 'database.is_neutralized'")) {
+            try (ResultSet rs = s.executeQuery("select value from public.ir_config_parameter where key = 'database.is_neutralized'")) {
                 if (rs.next() && List.of("true", "1").contains(String.valueOf(rs.getString(1)).trim().toLowerCase(Locale.ROOT))) {
                     return "platform";
                 }
@@ -80,7 +83,7 @@ final class RestoredDatabase {
     /** How many attachments the database names that its filestore does not hold. */
     static Long missingAttachments(Connection c, Path filestore) throws SQLException {
         try (Statement s = c.createStatement()) {
-            try (ResultSet rs = s.executeQuery("select to_regclass('ir_attachment') is not null")) {
+            try (ResultSet rs = s.executeQuery("select to_regclass('public.ir_attachment') is not null")) {
                 rs.next();
                 if (!rs.getBoolean(1)) {
                     return null;
@@ -90,7 +93,7 @@ final class RestoredDatabase {
             c.setAutoCommit(false);
             List<String> files = new ArrayList<>();
             long missing = 0;
-            try (ResultSet rs = s.executeQuery("select store_fname from ir_attachment where store_fname is not null and store_fname <> ''")) {
+            try (ResultSet rs = s.executeQuery("select store_fname from public.ir_attachment where store_fname is not null and store_fname <> ''")) {
                 while (rs.next()) {
                     files.add(rs.getString(1));
                     if (files.size() == 10_000) {

@@ -223,10 +223,13 @@ public class Restorer {
                 Filestores.merge(exchange, archive, filestore, settings.sourceFilestoreDir());
                 // as the restore's own role, never the configured one: what the archive named (a view, a function) may run
                 // here, and runs with the rights of the archive's own role. Its password is set again first: the archive
-                // may have changed it
+                // may have changed it, and what it set for the role or the database (a search_path to decoys) is reset
                 String checking = HexFormat.of().formatHex(RANDOM.generateSeed(24));
-                server.setPassword(role, checking);
+                server.resetForChecks(role, checking, name);
                 try (Connection c = server.connect(name, role, checking)) {
+                    try (java.sql.Statement s = c.createStatement()) {
+                        s.execute("SET search_path = public");
+                    }
                     exchange.setProperty("neutralized", "test".equalsIgnoreCase(exchange.getProperty("aim", String.class))
                             ? RestoredDatabase.neutralize(c, fileName) : null);
                     exchange.setProperty("missingAttachments", filestore == null ? null : RestoredDatabase.missingAttachments(c, filestore));

@@ -59,12 +59,26 @@ public class Delivery {
         while (next < names.size()) {
             String name = names.get(next++);
             exchange.setProperty("putTry", next);
-            if (notes || name.equals(exchange.getProperty("deliveryNameBefore")) || rows.claimName(exchange, name)) {
+            if (notes || name.equals(exchange.getProperty("deliveryNameBefore"))
+                    || !companionTaken(exchange, name) && rows.claimName(exchange, name)) {
                 exchange.setProperty("putName", name);
                 return;
             }
         }
         throw new IOException("every name tried for the delivery is taken at the output or by another dump: " + names);
+    }
+
+    /**
+     * Whether, in a local output folder, the notes that would go beside an archive of this name already have a file of
+     * their name there (a person's, a link): the archive then takes its next name, so that it and its notes keep a pair
+     * of names (upgraded_x.zip with upgraded_x.zip.notes.html, or both with the request id).
+     */
+    private boolean companionTaken(Exchange exchange, String archiveName) {
+        if (localFolder == null || !"archive".equals(exchange.getProperty("putKind"))) {
+            return false;
+        }
+        Path notes = localFolder.resolve(Names.beside(archiveName, ".notes.html"));
+        return Files.exists(notes, java.nio.file.LinkOption.NOFOLLOW_LINKS);
     }
 
     private List<String> candidates(Exchange exchange, boolean notes) throws IOException {

@@ -283,6 +283,31 @@ class RestorerPostgresTest {
     }
 
     /**
+     * What the courier neutralizes is what Odoo will see (the tables in public), whatever search_path the archive gave the
+     * restore's role or its database: decoy tables in another schema, or a search_path without public, change nothing.
+     */
+    @Test
+    void neutralizingReachesTheTablesOdooSeesWhateverSearchPathTheArchiveSets() throws Exception {
+        for (String setting : List.of("ALTER ROLE CURRENT_USER SET search_path = decoy, public",
+                "ALTER ROLE CURRENT_USER SET search_path = pg_catalog",
+                "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET search_path = decoy, public', current_database()); END $$")) {
+            Path sql = Files.writeString(tmp.resolve("decoy.sql"), "CREATE TABLE public.ir_config_parameter (id serial, key varchar unique, "
+                    + "value text);\nCREATE TABLE public.ir_cron (id int, active boolean);\nINSERT INTO public.ir_cron VALUES (1, true), (2, true);\n"
+                    + "CREATE TABLE public.ir_mail_server (id int, active boolean);\nINSERT INTO public.ir_mail_server VALUES (1, true);\n"
+                    + "CREATE SCHEMA decoy;\nCREATE TABLE decoy.ir_config_parameter (id serial, key varchar unique, value text);\n"
+                    + "CREATE TABLE decoy.ir_cron (id int, active boolean);\nCREATE TABLE decoy.ir_mail_server (id int, active boolean);\n"
+                    + setting + ";\n");
+            Exchange ex = restoring("decoy" + run + ".zip", zip(tmp.resolve("decoy.zip"), Map.of("dump.sql", sql), Map.of()), "test");
+            String db = restore(restorer("", null), ex);
+            assertThat(ex.getProperty("neutralized")).as(setting).isEqualTo("courier");
+            assertThat(query(db, "select count(*) from public.ir_cron where active")).as(setting).isEqualTo("0");
+            assertThat(query(db, "select count(*) from public.ir_mail_server where active")).as(setting).isEqualTo("0");
+            assertThat(query(db, "select value from public.ir_config_parameter where key = 'database.is_neutralized'")).as(setting)
+                    .isEqualTo("True");
+        }
+    }
+
+    /**
      * The restored filestore is the database's own with the platform's merged over it: files of the source's folder hard
      * linked (never written through), the platform's files replacing theirs; attachments the database names but the
      * filestore lacks are counted.
