@@ -70,7 +70,7 @@ class JarIT {
         Process q = start(List.of(), env);
         assertThat(q.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(q.exitValue()).isNotZero();
-        assertThat(Files.readString(tmp.resolve("out.log"))).contains("upgrade.api is 'soap': v1 (the seed's database/v1 API) or "
+        assertThat(Files.readString(tmp.resolve("out.log"))).contains("upgrade.api (UPGRADE_API) is 'soap': v1 (the seed's database/v1 API) or "
                 + "jsonrpc (the protocol of Odoo's current upgrade client)");
     }
 

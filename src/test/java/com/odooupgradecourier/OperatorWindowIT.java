@@ -120,6 +120,17 @@ class OperatorWindowIT extends CourierTestSupport {
         assertThat(get("/?q=" + requestId).body()).contains("acme-production.sql").doesNotContain("customer-1-db-1.zip");
         assertThat(JSON.readTree(get("/requests?q=ACME-prod").body())).hasSize(1);
         assertThat(JSON.readTree(get("/totals").body()).path("failed").asInt()).isEqualTo(many.failed);
+        // a query parameter is never answered as a response header (another site reading /requests, a redirect, a cookie),
+        // and a line break in one is just text
+        for (String path : List.of("/requests", "/", "/totals", "/requests/" + realId)) {
+            HttpResponse<String> r = get(path + "?Access-Control-Allow-Origin=https://evil.example&Refresh=0%3Burl%3Dhttps://evil.example"
+                    + "&Set-Cookie=pwn%3D1");
+            assertThat(r.statusCode()).as(path).isEqualTo(200);
+            assertThat(r.headers().map().keySet()).as(path).noneMatch(h -> h.equalsIgnoreCase("access-control-allow-origin")
+                    || h.equalsIgnoreCase("refresh") || h.equalsIgnoreCase("set-cookie"));
+        }
+        assertThat(get("/?q=x%0A19:99:99.999%20INFO%20FORGED").statusCode()).isEqualTo(200);
+        assertThat(get("/requests?q=%00").statusCode()).isEqualTo(200);
     }
 
     @Test
@@ -127,6 +138,9 @@ class OperatorWindowIT extends CourierTestSupport {
         courier = new CourierHarness(tmp).start();
         ManyDumps many = new ManyDumps().fill(courier.dataSource(), 10_000, System.currentTimeMillis(), null);
         assertThat(courier.store().queryForObject("select count(*) from dumps", Integer.class)).isEqualTo(10_000);
+        long cold = System.nanoTime();
+        assertThat(get("/").statusCode()).isEqualTo(200);
+        long coldMillis = (System.nanoTime() - cold) / 1_000_000;
         for (int warm = 0; warm < 10; warm++) {
             assertThat(get("/").statusCode()).isEqualTo(200);
         }
@@ -139,8 +153,8 @@ class OperatorWindowIT extends CourierTestSupport {
             assertThat(r.body()).contains("(" + 10_000 + ")").contains("class=\"spread\"");
         }
         millis.sort(null);
-        System.out.printf("GET / with 10,000 dumps (%d transitions): median %d ms, min %d, max %d%n", many.events, millis.get(4),
-                millis.get(0), millis.get(8));
+        System.out.printf("GET / with 10,000 dumps (%d transitions): median %d ms, min %d, max %d; the first (a cold JVM, totals and "
+                + "chart read from the store) %d ms%n", many.events, millis.get(4), millis.get(0), millis.get(8), coldMillis);
         assertThat(millis.get(4)).isLessThan(300);
     }
 

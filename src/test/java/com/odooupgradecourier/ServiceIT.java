@@ -124,7 +124,7 @@ class ServiceIT extends CourierTestSupport {
         String dom = Tools.run("chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--user-data-dir=" + Files.createDirectories(tmp.resolve("chromium")), "--dump-dom", courier.http() + "/");
-        assertThat(dom).contains("<table id=\"requests\">", "title=\"shown &lt;b&gt;.sql\">shown &lt;b&gt;.sql</span>",
+        assertThat(dom).contains("<table class=\"dumps\" id=\"requests\">", "title=\"shown &lt;b&gt;.sql\">shown &lt;b&gt;.sql</span>",
                 "<span class=\"step s-delivered\">delivered</span>");
     }
 

@@ -177,6 +177,10 @@ public class DumpSettings {
                             + "variable is one line. Correct the file and drop both again.");
                 }
                 env.append(key.substring("env.".length())).append('=').append(value).append('\n');
+            } else if (key.equals("aim") && !List.of("test", "production").contains(p.getProperty(key).trim())) {
+                // the platform takes these two, in lower case: anything else would be held or sent and refused there
+                throw new BadDumpException("aim in " + sidecar.getFileName() + " is '" + p.getProperty(key).trim() + "': test or production "
+                        + "(lower case). Correct the file and drop both again.");
             } else {
                 exchange.setProperty(key.equals("restore-name") ? "restoreName" : key.equals("source-database") ? "sourceDatabase"
                         : key.equals("production-without-test") ? "productionWithoutTest" : key,

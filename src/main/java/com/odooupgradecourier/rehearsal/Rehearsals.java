@@ -63,8 +63,15 @@ public class Rehearsals {
         this.clock = clock;
         for (Source s : sources) {
             timer(s.name());
+            for (String outcome : OUTCOMES) {
+                counter(s.name(), outcome);
+            }
         }
     }
+
+    /** How a rehearsal can end: each is counted from the start (at 0), so dashboards and alerts see every one. */
+    private static final List<String> OUTCOMES = List.of("restored", "delivered", "restore-failed", "failed", "dump-failed",
+            "source-unreachable", "interrupted");
 
     public List<Source> sources() {
         return List.copyOf(sources.values());
@@ -181,9 +188,25 @@ public class Rehearsals {
         }
         long now = clock.getAsLong();
         try (Connection c = store.getConnection()) {
-            Rows.update(c, "update rehearsals set outcome = ?, detail = ?, finished_millis = ? where id = ? and outcome is null",
-                    outcome == null ? "dump-failed" : outcome, error, now, id);
+            List<Map<String, Object>> run = Rows.query(c, "select source from rehearsals where id = ? and outcome is null", 1, id);
+            if (Rows.update(c, "update rehearsals set outcome = ?, detail = ?, finished_millis = ? where id = ? and outcome is null",
+                    outcome == null ? "dump-failed" : outcome, error, now, id) == 1 && !run.isEmpty()) {
+                ended((String) run.get(0).get("source"), outcome == null ? "dump-failed" : outcome);
+            }
         }
+    }
+
+    /**
+     * {@code courier_rehearsals_total{source, outcome}}: every rehearsal that ended, by how (restored, delivered, failed,
+     * dump-failed, source-unreachable, interrupted …): a source that fails every night is seen (deploy/prometheus alerts).
+     */
+    private void ended(String source, String outcome) {
+        counter(source, outcome).increment();
+    }
+
+    private io.micrometer.core.instrument.Counter counter(String source, String outcome) {
+        return io.micrometer.core.instrument.Counter.builder("courier.rehearsals").tag("source", source).tag("outcome", outcome)
+                .description("rehearsals that ended, by outcome").register(meters);
     }
 
     /**
@@ -214,7 +237,8 @@ public class Rehearsals {
     /**
      * Every rehearsal whose dump ended its journey is settled (one node does it: a guarded update), its times recorded and
      * measured, and the rehearsal databases of its source beyond the kept count dropped. A rehearsal whose dump was never
-     * recorded (its node stopped while dumping) ends as {@code interrupted} once a dump could no longer be running.
+     * recorded (its node stopped while dumping) ends as {@code interrupted} once its node's heartbeat in the store ran out
+     * (another node then rehearses the next fire at once, not hours later), or a dump could no longer be running.
      *
      * @return the rehearsals settled now
      */
@@ -223,13 +247,16 @@ public class Rehearsals {
         long now = clock.getAsLong();
         List<Map<String, Object>> open;
         try (Connection c = store.getConnection()) {
-            open = Rows.query(c, "select r.*, d.step, d.restored_to as dump_restored_to, d.last_error, d.file_name from rehearsals r "
+            open = Rows.query(c, "select r.*, d.step, d.restored_to as dump_restored_to, d.last_error, d.file_name, "
+                    + "(select n.heartbeat_until from nodes n where n.node_id = r.node) as node_until from rehearsals r "
                     + "left join dumps d on d.id = r.dump_id where r.outcome is null", 1000);
         }
         for (Map<String, Object> r : open) {
             String step = (String) r.get("step");
             if (step == null) {
-                if (now - ((Number) r.get("started_millis")).longValue() > dumpLimitMillis + 60_000) {
+                // its node is gone (its heartbeat in the store ran out: killed, its host lost), or a dump could no longer run
+                boolean nodeGone = !(r.get("node_until") instanceof Number until) || until.longValue() < now;
+                if (nodeGone || now - ((Number) r.get("started_millis")).longValue() > dumpLimitMillis + 60_000) {
                     finish(r, "interrupted", "the node " + r.get("node") + " stopped while it dumped the database", Map.of(), now);
                 }
                 continue;
@@ -261,12 +288,16 @@ public class Rehearsals {
 
     private boolean finish(Map<String, Object> r, String outcome, String detail, Map<String, Object> times, long now) throws SQLException {
         try (Connection c = store.getConnection()) {
-            return Rows.update(c, "update rehearsals set outcome = ?, detail = ?, finished_millis = ?, upload_seconds = ?, platform_seconds = ?, "
+            boolean ended = Rows.update(c, "update rehearsals set outcome = ?, detail = ?, finished_millis = ?, upload_seconds = ?, platform_seconds = ?, "
                     + "download_seconds = ?, restore_seconds = ?, total_seconds = ?, restored_to = ? where id = ? and outcome is null",
                     outcome, detail, times.getOrDefault("finished_millis", now), times.get("upload_seconds"), times.get("platform_seconds"),
                     times.get("download_seconds"), times.get("restore_seconds"),
                     (((Number) times.getOrDefault("finished_millis", now)).longValue() - ((Number) r.get("started_millis")).longValue()) / 1000.0,
                     r.get("dump_restored_to"), r.get("id")) == 1;
+            if (ended) {
+                ended((String) r.get("source"), outcome);
+            }
+            return ended;
         }
     }
 
@@ -373,12 +404,20 @@ public class Rehearsals {
         return found;
     }
 
-    /** At start: rehearsals this node was dumping when it stopped end as interrupted (their dump never reached the queue). */
-    public int interruptedAtStart() throws SQLException {
+    /**
+     * At start: rehearsals this node was dumping when it stopped end as interrupted (their dump never reached the queue),
+     * and what their pg_dump left half-made in custody ({@code data/dumps/<id>/}) is deleted.
+     */
+    public int interruptedAtStart() throws SQLException, java.io.IOException {
+        String stopped = "outcome is null and node = ? and not exists (select 1 from dumps d where d.id = rehearsals.dump_id)";
         try (Connection c = store.getConnection()) {
+            for (Map<String, Object> r : Rows.query(c, "select dump_id from rehearsals where " + stopped, 1000, node)) {
+                if (r.get("dump_id") instanceof String id && id.matches("rh-[0-9a-f]+")) {
+                    com.odooupgradecourier.support.Moves.deleteTree(dumpsDir.resolve(id));
+                }
+            }
             return Rows.update(c, "update rehearsals set outcome = 'interrupted', detail = 'the service stopped while it dumped the "
-                    + "database', finished_millis = ? where outcome is null and node = ? and not exists (select 1 from dumps d where "
-                    + "d.id = rehearsals.dump_id)", clock.getAsLong(), node);
+                    + "database', finished_millis = ? where " + stopped, clock.getAsLong(), node);
         }
     }
 

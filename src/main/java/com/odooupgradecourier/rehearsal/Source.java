@@ -29,7 +29,7 @@ import java.util.regex.Pattern;
 public record Source(String name, String host, String port, String database, String user, String password, Path filestore,
                      String target, String contract, String aim, String cron, int keep, boolean productionWithoutTest) {
     private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0,30}");
-    private static final Pattern JDBC = Pattern.compile("jdbc:postgresql://([^/:?]+)(?::(\\d+))?/([A-Za-z0-9_.-]{1,63})");
+    private static final Pattern JDBC = Pattern.compile("jdbc:postgresql://([^/:?]+)(?::(\\d+))?/([A-Za-z0-9][A-Za-z0-9_.-]{0,62})");
 
     /** The environment pg_dump connects with (never its arguments). */
     Map<String, String> connection() {

@@ -104,8 +104,12 @@ public class SourceDumps {
         throw new IOException("pg_dump of " + source.name() + " failed: " + r.stderr());
     }
 
-    /** An Odoo backup zip: dump.sql, then every file of the filestore (links are not followed), streamed. */
-    private static void zip(Path sql, Path filestore, Path out) throws IOException {
+    /**
+     * An Odoo backup zip: dump.sql, then every file of the filestore, streamed. The configured folder may itself be a link
+     * (a filestore on another volume): its target is walked; links inside it are not followed.
+     */
+    private static void zip(Path sql, Path configuredFilestore, Path out) throws IOException {
+        Path filestore = configuredFilestore.toRealPath();
         try (OutputStream file = Files.newOutputStream(out); ZipOutputStream zip = new ZipOutputStream(file)) {
             zip.putNextEntry(new ZipEntry("dump.sql"));
             Files.copy(sql, zip);

@@ -33,6 +33,13 @@ public final class Programs {
             + "the database system is (shutting down|starting up|in recovery mode)|connection refused|no connection to the server|"
             + "could not receive data from server|could not send data to server|connection to server was lost|SSL SYSCALL error)");
 
+    /**
+     * What a server that is there says when it refuses (a wrong password, a role or database that does not exist, no
+     * right to connect): not a fault that passes by itself; trying again only knocks on its door (and may lock an account).
+     */
+    private static final Pattern REFUSED = Pattern.compile("(?i)(password authentication failed|authentication failed|"
+            + "role \".*\" does not exist|database \".*\" does not exist|no pg_hba\\.conf entry|permission denied for database)");
+
     private final Path binDir;
     private final Duration timeout;
 
@@ -134,7 +141,7 @@ public final class Programs {
         }
         boolean gone;
         synchronized (lastErr) {
-            gone = lastErr.stream().anyMatch(l -> SERVER_GONE.matcher(l).find());
+            gone = lastErr.stream().anyMatch(l -> SERVER_GONE.matcher(l).find()) && lastErr.stream().noneMatch(l -> REFUSED.matcher(l).find());
         }
         return new Result(p.exitValue(), stdout, kept, gone);
     }

@@ -176,7 +176,7 @@ public class DumpPage {
         timeline(h, (List<Map<String, Object>>) d.get("journey"), now);
         List<Map<String, Object>> errors = (List<Map<String, Object>>) d.get("errors");
         if (!errors.isEmpty()) {
-            h.append("<h2>Attempts that failed, and why (").append(errors.size()).append(")</h2>\n<table id=\"errors\"><tbody>");
+            h.append("<h2>Attempts that failed, and why (").append(errors.size()).append(")</h2>\n<table class=\"dumps\" id=\"errors\"><tbody>");
             for (Map<String, Object> e : errors) {
                 h.append("<tr><td style=\"width:14em\">").append(Html.when(e.get("at_millis"), now)).append("</td><td style=\"width:9em\">")
                         .append(esc(e.get("transition"))).append("</td><td>").append(esc(e.get("error"))).append("</td></tr>");

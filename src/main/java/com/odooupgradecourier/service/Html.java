@@ -89,15 +89,25 @@ final class Html {
     }
 
     private static final String REFRESH = """
+            function stale(why) {
+              var b = document.getElementById('stale');
+              if (!b) { b = document.createElement('p'); b.id = 'stale'; b.setAttribute('role', 'alert');
+                b.style.cssText = 'margin:0;padding:.5em 1.2em;background:#f9d7d4;color:#5c1410';
+                document.body.insertBefore(b, document.body.children[1] || null); }
+              b.textContent = 'Not up to date: ' + why + ' (' + new Date().toLocaleTimeString() + '); trying again every 10 seconds.';
+            }
             setInterval(function () {
               if (document.hidden) return;
-              fetch(location.href, {headers: {Accept: 'text/html'}}).then(function (r) { return r.ok ? r.text() : null; })
-                .then(function (t) {
+              fetch(location.href, {headers: {Accept: 'text/html'}}).then(function (r) {
+                  if (!r.ok) { stale('the service answered ' + r.status); return null; }
+                  return r.text();
+                }).then(function (t) {
                   if (!t) return;
                   var fresh = new DOMParser().parseFromString(t, 'text/html').getElementById('live');
                   var live = document.getElementById('live');
                   if (fresh && live) live.replaceWith(fresh);
-                }).catch(function () {});
+                  var b = document.getElementById('stale'); if (b) b.remove();
+                }).catch(function () { stale('the service does not answer'); });
             }, 10000);""";
 
     private static final String STYLE = """
@@ -129,8 +139,10 @@ final class Html {
             dl.facts dt{color:#5b6472}dl.facts dd{margin:0;overflow-wrap:anywhere}
             pre{background:#1d2330;color:#e8eaef;padding:.8em;overflow:auto;max-height:30em;white-space:pre-wrap;overflow-wrap:anywhere}
             @media (max-width:760px){
-              table,thead,tbody,tr,td,th,colgroup{display:block;width:100%}thead{display:none}
-              tr{border-bottom:2px solid #dde1e7;padding:.3em 0}td{border:0;padding:.2em .6em}
+              table.dumps,table.dumps thead,table.dumps tbody,table.dumps tr,table.dumps td,table.dumps colgroup{display:block;width:100%}
+              table.dumps thead{display:none}table.dumps tr{border-bottom:2px solid #dde1e7;padding:.3em 0}table.dumps td{border:0;padding:.2em .6em}
+              table.timeline,table.timeline thead,table.timeline tbody,table.timeline tr,table.timeline td,table.timeline colgroup{display:block;width:100%}
+              table.timeline thead{display:none}table.timeline tr{border-bottom:1px solid #dde1e7;padding:.3em 0}table.timeline td{border:0;padding:.1em .6em}
               td[data-label]::before{content:attr(data-label) ": ";color:#5b6472;font-size:.88em}
               dl.facts{grid-template-columns:1fr}dl.facts dd{margin-bottom:.4em}
             }

@@ -30,6 +30,30 @@ public class Overview {
     private final HttpAccess access;
     private final Cluster cluster;
     private volatile SourcesView rehearsals;
+    /** The totals and the chart, read from the store at most every few seconds (every viewer's page reads itself every 10 s). */
+    private final Fresh<Map<String, Long>> totals = new Fresh<>(AGGREGATES_MILLIS);
+    private final Fresh<String> chart = new Fresh<>(AGGREGATES_MILLIS);
+    static final long AGGREGATES_MILLIS = 3_000;
+
+    /** A value computed again only when it is older than its lifetime. */
+    private static final class Fresh<T> {
+        private final long lifetime;
+        private T value;
+        private long at;
+
+        Fresh(long lifetime) {
+            this.lifetime = lifetime;
+        }
+
+        synchronized T get(java.util.concurrent.Callable<T> compute) throws Exception {
+            long now = System.currentTimeMillis();
+            if (value == null || now - at >= lifetime) {
+                value = compute.call();
+                at = now;
+            }
+            return value;
+        }
+    }
 
     public Overview(StatusView view, Reports reports, HttpAccess access, Cluster cluster) {
         this.view = view;
@@ -44,8 +68,12 @@ public class Overview {
         return this;
     }
 
-    /** The totals the page shows at its top, by name: what the page's tiles and {@code GET /totals} say. */
+    /** The totals the page shows at its top, by name: what the page's tiles and {@code GET /totals} say (a few seconds old at most). */
     public Map<String, Long> totals() throws Exception {
+        return totals.get(this::readTotals);
+    }
+
+    private Map<String, Long> readTotals() throws Exception {
         long now = System.currentTimeMillis();
         Reports.Counts counts = reports.counts(now);
         ZoneId zone = ZoneId.systemDefault();
@@ -95,7 +123,7 @@ public class Overview {
             table(h, urgent, now, "urgent");
         }
         h.append("<h2>How long deliveries took, the last 14 days</h2>\n")
-                .append(Charts.deliveryTimes(reports.deliveries(now - 14 * 86_400_000L, 5_000), now, ZoneId.systemDefault()));
+                .append(chart.get(() -> Charts.deliveryTimes(reports.deliveries(now - 14 * 86_400_000L, 5_000), now, ZoneId.systemDefault())));
         SourcesView sources = rehearsals;
         if (sources != null && only == null && (q == null || q.isBlank()) && page == 0 && sources.any()) {
             h.append("<h2 id=\"rehearsals\">Rehearsals (<a href=\"sources.html\">all</a>)</h2>\n").append(sources.section());
@@ -160,7 +188,7 @@ public class Overview {
 
     /** The dumps as a table (as cards on a narrow screen); a failed one has its Retry button when actions are allowed. */
     private void table(StringBuilder h, List<Map<String, Object>> rows, long now, String id) throws Exception {
-        h.append("<table id=\"").append(id).append("\"><colgroup><col class=\"c-dump\"><col class=\"c-step\"><col class=\"c-when\">")
+        h.append("<table class=\"dumps\" id=\"").append(id).append("\"><colgroup><col class=\"c-dump\"><col class=\"c-step\"><col class=\"c-when\">")
                 .append("<col class=\"c-size\"><col class=\"c-msg\"><col class=\"c-act\"></colgroup>")
                 .append("<thead><tr><th>Dump</th><th>Step</th><th>Received</th><th>Size</th><th>What happens</th><th></th></tr></thead><tbody>\n");
         for (Map<String, Object> row : rows) {

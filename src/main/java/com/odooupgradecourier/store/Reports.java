@@ -18,9 +18,12 @@ import javax.sql.DataSource;
 public class Reports {
     /** Transitions after which a dump is delivered (with or without a restore). */
     private static final String DELIVERIES = "'delivered', 'restored', 'restore-failed'";
-    /** An unfinished dump that waits after a fault, for its next attempt. */
-    private static final String WAITING = "step not in (" + Step.sqlList(Step::isFinal) + ") and last_error is not null "
-            + "and next_attempt_at > ?";
+    /**
+     * An unfinished dump that has had a fault since its last step forward (parked for its next attempt, or being tried
+     * again in its step: its error stays until it moves on), held ones aside. Stable while the dump is retried, so an alert
+     * on how long it has waited does not reset with every attempt.
+     */
+    private static final String WAITING = "step not in (" + Step.sqlList(Step::isFinal) + ", 'held') and last_error is not null";
 
     /** Transitions of one millisecond in the order of their steps. */
     private static final String STEP_ORDER = java.util.Arrays.stream(Step.values())
@@ -40,7 +43,7 @@ public class Reports {
     }
 
     /**
-     * The dumps per step, the number waiting after a fault at {@code now}, and how long the one waiting longest has waited
+     * The dumps per step, the number waiting after a fault, and how long the one waiting longest has waited at {@code now}
      * (since its last step forward, or since it was received; 0 when none waits).
      */
     public Counts counts(long now) throws SQLException {
@@ -54,7 +57,7 @@ public class Reports {
             }
             List<Map<String, Object>> w = Rows.query(c, "select count(*) as n, min(since) as since from (select coalesce((select "
                     + "max(e.at_millis) from dump_events e where e.dump_id = d.id and e.transition <> 'parked'), d.received_millis) "
-                    + "as since from dumps d where " + WAITING + ") w", 1, now);
+                    + "as since from dumps d where " + WAITING + ") w", 1);
             long n = ((Number) w.get(0).get("n")).longValue();
             long since = w.get(0).get("since") instanceof Number s ? s.longValue() : now;
             return new Counts(perStep, n, n == 0 ? 0 : Math.max(0, now - since));
@@ -85,7 +88,7 @@ public class Reports {
         try (Connection c = store.getConnection()) {
             return Rows.query(c, "select * from dumps d where step in ('failed', 'restore-failed', 'held') or (" + WAITING
                     + " and coalesce((select max(e.at_millis) from dump_events e where e.dump_id = d.id and e.transition <> 'parked'), "
-                    + "d.received_millis) < ?) order by received_millis desc, id desc", max, now, now - waitingLong);
+                    + "d.received_millis) < ?) order by received_millis desc, id desc", max, now - waitingLong);
         }
     }
 

@@ -35,6 +35,17 @@ class DumpSettingsTest {
                 .hasMessageContaining("(line 1 and line 4)").hasMessageNotContaining("16.0").hasMessageNotContaining("17.0");
     }
 
+    /** An aim the platform does not take (PRODUCTION, prod) is refused at admission, not held and then refused by the platform. */
+    @Test
+    void anAimOtherThanTestOrProductionIsRefused() throws Exception {
+        Path dump = Files.writeString(tmp.resolve("acme.sql"), "-- PostgreSQL database dump\n");
+        Files.writeString(tmp.resolve("acme.sql.properties"), "aim = PRODUCTION\nsource = acme\n");
+        org.apache.camel.Exchange ex = new org.apache.camel.support.DefaultExchange(new org.apache.camel.impl.DefaultCamelContext());
+        ex.setProperty("dumpPath", dump.toString());
+        assertThatThrownBy(() -> new DumpSettings(java.util.Map.of(), 30_000, null).apply(ex)).isInstanceOf(BadDumpException.class)
+                .hasMessageContaining("aim in acme.sql.properties is 'PRODUCTION': test or production");
+    }
+
     /** A contract is a secret: given twice, neither value is shown (the record, the log and the event carry the message). */
     @Test
     void aContractGivenTwiceIsRefusedWithoutShowingEither() throws Exception {

@@ -104,4 +104,20 @@ class RehearsalsTest {
         assertThat(acme.toString()).doesNotContain("secret");
         assertThat(acme.shown().toString()).doesNotContain("secret");
     }
+
+    /** A node that stopped while pg_dump ran: at its next start the rehearsal ends as interrupted and nothing half-made stays. */
+    @Test
+    void aRehearsalCutShortByAStopEndsInterruptedAndItsHalfMadeDumpIsDeleted() throws Exception {
+        DataSource store = Store.open("", "", "", tmp.resolve("stopped"));
+        Rehearsals a = node(store, "a");
+        Exchange fired = fire(5000);
+        a.begin(fired);
+        String dumpId = fired.getProperty("dumpId", String.class);
+        Path half = java.nio.file.Files.createDirectories(tmp.resolve("dumps").resolve(dumpId)).resolve("." + fired.getProperty("fileName") + ".part");
+        java.nio.file.Files.writeString(half, "PGDMP half of it");
+
+        assertThat(node(store, "a").interruptedAtStart()).isOne();
+        assertThat(tmp.resolve("dumps").resolve(dumpId)).doesNotExist();
+        assertThat(node(store, "a").interruptedAtStart()).as("once").isZero();
+    }
 }
