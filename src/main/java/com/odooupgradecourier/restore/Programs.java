@@ -40,6 +40,9 @@ public final class Programs {
     private static final Pattern REFUSED = Pattern.compile("(?i)(password authentication failed|authentication failed|"
             + "role \".*\" does not exist|database \".*\" does not exist|no pg_hba\\.conf entry|permission denied for database)");
 
+    /** What a program keeps of the service's environment. */
+    private static final java.util.Set<String> KEPT_ENVIRONMENT = java.util.Set.of("PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR", "HOME");
+
     private final Path binDir;
     private final Duration timeout;
 
@@ -153,11 +156,10 @@ public final class Programs {
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd);
         Map<String, String> env = pb.environment();
+        // only what a program needs to run (where programs are, the language, time zone and temporary folder): never the
+        // service's own settings and secrets (the contract, the store's, the restore's and other sources' passwords), and
         // the server and database are the ones given here, never the service's environment's
-        for (String inherited : List.of("PGDATABASE", "PGHOSTADDR", "PGSERVICE", "PGSERVICEFILE", "PGOPTIONS", "PGSYSCONFDIR",
-                "PGPASSFILE", "PGUSER", "PGPASSWORD", "PGHOST", "PGPORT")) {
-            env.remove(inherited);
-        }
+        env.keySet().removeIf(k -> !KEPT_ENVIRONMENT.contains(k) && !k.startsWith("LC_"));
         env.putAll(connection);
         env.put("PGCONNECT_TIMEOUT", "30");
         return pb;

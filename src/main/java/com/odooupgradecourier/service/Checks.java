@@ -8,8 +8,10 @@ import javax.sql.DataSource;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 
-/** Readiness beyond Camel's own: the store answers, and the drop folder can be used. */
+/** Readiness beyond Camel's own: the store answers, and the folders the service needs (drop, output, cluster lock) can be used. */
 public final class Checks {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger("courier");
+
     private Checks() {
     }
 
@@ -47,17 +49,18 @@ public final class Checks {
     }
 
     /**
-     * With a cluster: the shared lock folder can be used. Without it no node can lead, and no dump moves: DOWN (and
-     * one WARN line when it goes), so the operator learns of a lost mount instead of a silent stand-still.
+     * A folder the service needs (readable and writable): ready while it is, with why not when it is not; said once at
+     * WARN when it goes away (a lost mount), when a warning is given.
      */
-    public static final class LockFolderCheck extends AbstractHealthCheck {
-        private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger("courier");
-        private final Path lockDir;
+    private abstract static class FolderCheck extends AbstractHealthCheck {
+        protected final Path folder;
+        private final String warning;
         private volatile boolean wasUp = true;
 
-        public LockFolderCheck(Path lockDir) {
-            super("courier", "cluster-lock-folder");
-            this.lockDir = lockDir;
+        FolderCheck(String id, Path folder, String warning) {
+            super("courier", id);
+            this.folder = folder;
+            this.warning = warning;
         }
 
         @Override
@@ -65,42 +68,50 @@ public final class Checks {
             return false;
         }
 
+        /** Why the folder cannot be used, or null when it can. */
+        abstract String unusable(Path folder);
+
         @Override
         protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
-            boolean up = Files.isDirectory(lockDir) && Files.isReadable(lockDir) && Files.isWritable(lockDir);
-            if (up) {
-                builder.detail("path", lockDir.toString()).up();
+            String why = folder == null ? null : unusable(folder);
+            if (why == null) {
+                builder.detail("path", String.valueOf(folder)).up();
             } else {
-                builder.message("the cluster's lock folder (courier.cluster.lock-dir) " + lockDir + " cannot be used: no node can "
-                        + "lead, no dump moves").down();
-                if (wasUp) {
-                    LOG.warn("The cluster's lock folder {} cannot be used (a lost mount?): no node can lead until it is back", lockDir);
+                builder.message(why).down();
+                if (wasUp && warning != null) {
+                    LOG.warn(warning, folder);
                 }
             }
-            wasUp = up;
+            wasUp = why == null;
+        }
+
+        static boolean usable(Path folder) {
+            return Files.isDirectory(folder) && Files.isReadable(folder) && Files.isWritable(folder);
         }
     }
 
-    public static final class DropFolderCheck extends AbstractHealthCheck {
-        private final Path drop;
+    /** The cluster's lock folder: no node can lead without it. */
+    public static final class LockFolderCheck extends FolderCheck {
+        public LockFolderCheck(Path lockDir) {
+            super("cluster-lock-folder", lockDir, "The cluster's lock folder {} cannot be used (a lost mount?): no node can lead until it is back");
+        }
 
+        @Override
+        String unusable(Path lockDir) {
+            return usable(lockDir) ? null : "the cluster's lock folder (courier.cluster.lock-dir) " + lockDir + " cannot be used: no node "
+                    + "can lead, no dump moves";
+        }
+    }
+
+    /** The drop folder. */
+    public static final class DropFolderCheck extends FolderCheck {
         public DropFolderCheck(Path drop) {
-            super("courier", "drop-folder");
-            this.drop = drop;
+            super("drop-folder", drop, null);
         }
 
         @Override
-        public boolean isLiveness() {
-            return false;
-        }
-
-        @Override
-        protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
-            if (Files.isDirectory(drop) && Files.isReadable(drop) && Files.isWritable(drop)) {
-                builder.detail("path", drop.toString()).up();
-            } else {
-                builder.message("the drop folder (courier.drop-dir) is missing or not readable and writable").down();
-            }
+        String unusable(Path drop) {
+            return usable(drop) ? null : "the drop folder (courier.drop-dir) is missing or not readable and writable";
         }
     }
 
@@ -108,32 +119,29 @@ public final class Checks {
      * The output: a local folder ({@code file:}) must be a folder the service can write to, or deliveries wait; any other
      * endpoint is reached only when a delivery is made (its state is that delivery's).
      */
-    public static final class OutputCheck extends AbstractHealthCheck {
-        private final Path folder;
+    public static final class OutputCheck extends FolderCheck {
         private final String shown;
 
         /** @param folder the output's local folder, or null for another endpoint ({@code shown}, masked) */
         public OutputCheck(Path folder, String shown) {
-            super("courier", "output");
-            this.folder = folder;
+            super("output", folder, null);
             this.shown = shown;
-        }
-
-        @Override
-        public boolean isLiveness() {
-            return false;
         }
 
         @Override
         protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
             if (folder == null) {
                 builder.detail("endpoint", shown).up();
-            } else if (Files.isDirectory(folder) && Files.isWritable(folder)) {
-                builder.detail("path", folder.toString()).up();
-            } else {
-                builder.message("the output (courier.output-uri) " + folder + (Files.exists(folder) && !Files.isDirectory(folder)
-                        ? " is not a folder" : " is missing or not writable") + ": deliveries wait until it is").down();
+                return;
             }
+            super.doCall(builder, options);
+        }
+
+        @Override
+        String unusable(Path folder) {
+            return Files.isDirectory(folder) && Files.isWritable(folder) ? null : "the output (courier.output-uri) " + folder
+                    + (Files.exists(folder) && !Files.isDirectory(folder) ? " is not a folder" : " is missing or not writable")
+                    + ": deliveries wait until it is";
         }
     }
 }

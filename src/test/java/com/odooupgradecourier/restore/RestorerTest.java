@@ -102,4 +102,25 @@ class RestorerTest {
         assertThat(r.serverGone()).isFalse();
         assertThat(r.stderr()).contains("syntax error");
     }
+
+    /**
+     * A program the courier runs (pg_dump, psql, pg_restore) gets only what it needs of the service's environment: never the
+     * service's settings and secrets (the contract, the store's, the restore's, other sources' passwords in COURIER_*,
+     * UPGRADE_*), readable in /proc/<pid>/environ; and the connection it is given.
+     */
+    @org.junit.jupiter.api.Test
+    void aProgramGetsOnlyTheEnvironmentItNeeds() throws Exception {
+        Programs programs = new Programs(java.nio.file.Path.of("/usr/bin"), java.time.Duration.ofMinutes(1));
+        Programs.Result r = programs.run("env", java.util.List.of(), java.util.Map.of("PGPASSWORD", "the-source-password", "PGHOST", "h"),
+                null, java.time.Duration.ofMinutes(1), null);
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        for (String line : r.stdout().split("\n")) {
+            if (line.contains("=")) {
+                names.add(line.substring(0, line.indexOf('=')));
+            }
+        }
+        org.assertj.core.api.Assertions.assertThat(names).contains("PATH", "PGPASSWORD", "PGHOST", "PGCONNECT_TIMEOUT")
+                .allMatch(n -> java.util.Set.of("PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR", "HOME", "PGPASSWORD", "PGHOST",
+                        "PGCONNECT_TIMEOUT").contains(n) || n.startsWith("LC_"), "only what a program needs");
+    }
 }
