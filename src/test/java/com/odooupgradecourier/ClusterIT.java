@@ -116,16 +116,16 @@ class ClusterIT {
     void twoInstancesRehearseEachScheduledFireOnceAndTheStandbyTakesOver() throws Exception {
         String url = TestPostgres.freshUrl();
         String live = "cluster_live_" + Long.toString(System.nanoTime(), 36);
-        sql(TestPostgres.url(), "create database " + live);
+        TestPostgres.update(TestPostgres.maintenanceDb(), "create database " + live);
         try (CourierHarness h = new CourierHarness(tmp.resolve("shared"))) {
-            sql(database(live), "create table partner (id int primary key, name text); insert into partner values (1, 'a')");
+            TestPostgres.update(live, "create table partner (id int primary key, name text); insert into partner values (1, 'a')");
             int[] ports = {CourierHarness.freePort(), CourierHarness.freePort()};
             Path log = tmp.resolve("cluster.log");
             CourierProcess[] nodes = new CourierProcess[2];
             for (int i = 0; i < 2; i++) {
                 Map<String, String> env = env(h, url, ports[i]);
                 env.put("COURIER_SOURCES", "acme");
-                env.put("COURIER_SOURCE_ACME_URL", database(live));
+                env.put("COURIER_SOURCE_ACME_URL", TestPostgres.dbUrl(live));
                 env.put("COURIER_SOURCE_ACME_USER", TestPostgres.user());
                 env.put("COURIER_SOURCE_ACME_PASSWORD", TestPostgres.password());
                 env.put("COURIER_SOURCE_ACME_SCHEDULE", "0/4 * * * * ?");
@@ -159,19 +159,7 @@ class ClusterIT {
                 }
             }
         } finally {
-            sql(TestPostgres.url(), "drop database if exists " + live + " with (force)");
-        }
-    }
-
-    private static String database(String db) {
-        String url = TestPostgres.url();
-        return url.substring(0, url.lastIndexOf('/') + 1) + db;
-    }
-
-    private static void sql(String url, String sql) throws Exception {
-        try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, TestPostgres.user(), TestPostgres.password());
-             java.sql.Statement s = c.createStatement()) {
-            s.execute(sql);
+            TestPostgres.update(TestPostgres.maintenanceDb(), "drop database if exists " + live + " with (force)");
         }
     }
 

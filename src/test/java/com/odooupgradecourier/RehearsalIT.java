@@ -1,6 +1,11 @@
 package com.odooupgradecourier;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static com.odooupgradecourier.TestPostgres.maintenanceDb;
+import static com.odooupgradecourier.TestPostgres.dbUrl;
+import static com.odooupgradecourier.TestPostgres.query;
+import static com.odooupgradecourier.TestPostgres.update;
+import static com.odooupgradecourier.TestPostgres.databaseExists;
 import static org.awaitility.Awaitility.await;
 
 import java.net.URI;
@@ -186,41 +191,10 @@ class RehearsalIT {
         return steps.isEmpty() ? null : steps.get(0);
     }
 
-    private static String maintenanceDb() {
-        String url = TestPostgres.url();
-        String db = url.substring(url.lastIndexOf('/') + 1);
-        return db.contains("?") ? db.substring(0, db.indexOf('?')) : db;
-    }
 
-    private static String dbUrl(String db) {
-        String url = TestPostgres.url();
-        return url.substring(0, url.lastIndexOf('/') + 1) + db;
-    }
 
-    private static String query(String db, String sql) throws Exception {
-        try (Connection c = DriverManager.getConnection(dbUrl(db), TestPostgres.user(), TestPostgres.password());
-             Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            assertThat(rs.next()).as(sql).isTrue();
-            return rs.getString(1);
-        }
-    }
 
-    private static void update(String db, String sql) throws Exception {
-        try (Connection c = DriverManager.getConnection(dbUrl(db), TestPostgres.user(), TestPostgres.password());
-             Statement s = c.createStatement()) {
-            s.execute(sql);
-        }
-    }
 
-    private static boolean databaseExists(String db) throws Exception {
-        try (Connection c = DriverManager.getConnection(TestPostgres.url(), TestPostgres.user(), TestPostgres.password());
-             var s = c.prepareStatement("select count(*) from pg_database where datname = ?")) {
-            s.setString(1, db);
-            try (ResultSet rs = s.executeQuery()) {
-                return rs.next() && rs.getInt(1) == 1;
-            }
-        }
-    }
 
     private HttpResponse<String> get(String path) throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(courier.http() + path)).build(),

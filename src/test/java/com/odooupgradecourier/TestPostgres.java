@@ -163,4 +163,44 @@ public final class TestPostgres {
             throw new IOException(String.join(" ", cmd) + " failed: " + out.trim());
         }
     }
+
+    // ------------------------------------------------------------------ databases of the test server, for the tests
+
+    /** The name of the database {@link #url()} points at (the one to create and drop other databases from). */
+    public static String maintenanceDb() {
+        String db = url().substring(url().lastIndexOf('/') + 1);
+        return db.contains("?") ? db.substring(0, db.indexOf('?')) : db;
+    }
+
+    /** The JDBC URL of database {@code db} on the test server. */
+    public static String dbUrl(String db) {
+        return url().substring(0, url().lastIndexOf('/') + 1) + db;
+    }
+
+    /** The first column of the first row {@code sql} gives in database {@code db} (which must give one). */
+    public static String query(String db, String sql) throws Exception {
+        try (Connection c = DriverManager.getConnection(dbUrl(db), user(), password());
+             Statement s = c.createStatement(); java.sql.ResultSet rs = s.executeQuery(sql)) {
+            org.assertj.core.api.Assertions.assertThat(rs.next()).as(sql).isTrue();
+            return rs.getString(1);
+        }
+    }
+
+    /** Runs {@code sql} in database {@code db}. */
+    public static void update(String db, String sql) throws Exception {
+        try (Connection c = DriverManager.getConnection(dbUrl(db), user(), password()); Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    /** Whether the test server has a database of this name. */
+    public static boolean databaseExists(String db) throws Exception {
+        try (Connection c = DriverManager.getConnection(url(), user(), password());
+             var s = c.prepareStatement("select count(*) from pg_database where datname = ?")) {
+            s.setString(1, db);
+            try (java.sql.ResultSet rs = s.executeQuery()) {
+                return rs.next() && rs.getInt(1) == 1;
+            }
+        }
+    }
 }

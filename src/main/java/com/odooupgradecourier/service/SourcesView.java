@@ -1,5 +1,7 @@
 package com.odooupgradecourier.service;
 
+import static com.odooupgradecourier.service.Html.esc;
+
 import com.odooupgradecourier.rehearsal.Rehearsals;
 import com.odooupgradecourier.rehearsal.Source;
 import java.util.ArrayList;
@@ -129,9 +131,5 @@ public class SourcesView {
     private static String minutes(Object seconds) {
         double s = seconds instanceof Number n ? n.doubleValue() : 0;
         return s < 120 ? Math.round(s) + " s" : s < 7200 ? Math.round(s / 60) + " min" : Math.round(s / 360) / 10.0 + " h";
-    }
-
-    private static String esc(Object o) {
-        return Html.esc(o);
     }
 }

@@ -1,6 +1,9 @@
 package com.odooupgradecourier.restore;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static com.odooupgradecourier.TestPostgres.dbUrl;
+import static com.odooupgradecourier.TestPostgres.query;
+import static com.odooupgradecourier.TestPostgres.update;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.odooupgradecourier.TestPostgres;
@@ -453,25 +456,8 @@ class RestorerPostgresTest {
         }
     }
 
-    private static String dbUrl(String db) {
-        String url = TestPostgres.url();
-        return url.substring(0, url.lastIndexOf('/') + 1) + db;
-    }
 
-    private static String query(String db, String sql) throws Exception {
-        try (Connection c = DriverManager.getConnection(dbUrl(db), TestPostgres.user(), TestPostgres.password());
-             Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            assertThat(rs.next()).as(sql).isTrue();
-            return rs.getString(1);
-        }
-    }
 
-    private static void update(String db, String sql) throws Exception {
-        try (Connection c = DriverManager.getConnection(dbUrl(db), TestPostgres.user(), TestPostgres.password());
-             Statement s = c.createStatement()) {
-            s.execute(sql);
-        }
-    }
 
     private static void tool(List<String> cmd) throws Exception {
         URI u = URI.create(TestPostgres.url().substring("jdbc:".length()));
