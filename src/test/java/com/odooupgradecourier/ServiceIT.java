@@ -106,9 +106,12 @@ class ServiceIT extends CourierTestSupport {
         assertThat(courier.simulator.createdWith(ids.get(0))).containsEntry("contract", "M-CLIENT-A").containsEntry("target", "16.0");
         assertThat(courier.simulator.createdWith(ids.get(1))).containsEntry("contract",
                 com.odooupgradecourier.simulator.SimulatorConfig.DEMO_CONTRACT).containsEntry("target", "17.0");
-        try (Stream<Path> archived = Files.walk(courier.data.resolve("archive"))) {
-            assertThat(archived.map(p -> p.getFileName().toString())).contains("client-a.sql.properties");
-        }
+        // a delivered dump and its settings are archived once released from custody, just after delivery
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            try (Stream<Path> archived = Files.walk(courier.data.resolve("archive"))) {
+                assertThat(archived.map(p -> p.getFileName().toString())).contains("client-a.sql.properties");
+            }
+        });
         Path record = courier.failed.resolve("client-c.sql.error.json");
         await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(record));
         assertThat(Files.readString(record)).contains("unknown setting(s) [colour]");
