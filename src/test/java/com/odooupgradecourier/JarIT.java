@@ -84,7 +84,9 @@ class JarIT {
             Path staged = TestDumps.plainSql(tmp.resolve("staging/demo.sql"), 100);
             byte[] original = Files.readAllBytes(staged);
             Files.move(staged, tmp.resolve("drop/demo.sql"));
-            await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(tmp.resolve("out/upgraded_demo.sql.log")));
+            // the log line comes after the files are in place
+            await().atMost(Duration.ofSeconds(60)).until(() -> Files.readString(tmp.resolve("out.log")).contains("DELIVERED as"));
+            assertThat(tmp.resolve("out/upgraded_demo.sql.log")).exists();
             assertThat(HttpsFlowIT.unzip(tmp.resolve("out/upgraded_demo.sql.zip")).get("upgraded.sql")).isEqualTo(original);
             assertThat(Files.readString(tmp.resolve("out.log"))).contains("Demo mode: using the built-in simulator", "with rsync over ssh (port",
                     "is done", "DELIVERED as upgraded_demo.sql.zip");
