@@ -59,6 +59,17 @@ public final class DelayProxy {
         }
     }
 
+    /**
+     * Waits until {@code due} (a {@link System#nanoTime()}), to the microsecond: Thread.sleep(0, n) sleeps a whole
+     * millisecond, so a stream of chunks read microseconds apart was held a millisecond each (a cap of a chunk per
+     * millisecond, about 16–30 MiB/s, whatever the protocol); what is due within 50 µs goes at once.
+     */
+    private static void parkUntil(long due) {
+        for (long wait = due - System.nanoTime(); wait > 50_000; wait = due - System.nanoTime()) {
+            java.util.concurrent.locks.LockSupport.parkNanos(wait);
+        }
+    }
+
     /** One direction: a reader that stamps what it reads, a writer that passes it on when its delay is over. */
     private static void pipe(Socket from, Socket to, long delayNanos, long rate) {
         LinkedBlockingQueue<Chunk> queue = new LinkedBlockingQueue<>();
@@ -84,12 +95,7 @@ public final class DelayProxy {
             try (OutputStream out = to.getOutputStream()) {
                 while (true) {
                     Chunk c = queue.take();
-                    // parked to the chunk's due time, to the microsecond: Thread.sleep(0, n) sleeps a whole millisecond, so a
-                    // stream of chunks read microseconds apart was held a millisecond each (a cap of a chunk per millisecond,
-                    // about 16–30 MiB/s, whatever the protocol); what is due within 50 µs goes at once
-                    for (long wait = c.due() - System.nanoTime(); wait > 50_000; wait = c.due() - System.nanoTime()) {
-                        java.util.concurrent.locks.LockSupport.parkNanos(wait);
-                    }
+                    parkUntil(c.due());
                     if (c.data() == null) {
                         to.shutdownOutput();
                         break;
@@ -97,9 +103,7 @@ public final class DelayProxy {
                     if (rate > 0) {
                         // the link's rate: this chunk leaves no sooner than the last one's bytes took
                         sentNanos = Math.max(sentNanos, System.nanoTime()) + c.length() * 1_000_000_000L / rate;
-                        for (long pace = sentNanos - System.nanoTime(); pace > 50_000; pace = sentNanos - System.nanoTime()) {
-                            java.util.concurrent.locks.LockSupport.parkNanos(pace);
-                        }
+                        parkUntil(sentNanos);
                     }
                     out.write(c.data(), 0, c.length());
                     room.release(c.length());
