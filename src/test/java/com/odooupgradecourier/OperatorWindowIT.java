@@ -41,6 +41,9 @@ class OperatorWindowIT extends CourierTestSupport {
         ManyDumps many = new ManyDumps().fill(courier.dataSource(), 299, now, longName);
         long midnight = LocalDate.now().atStartOfDay(ZoneId.systemDefault()).toInstant().toEpochMilli();
         long today = many.deliveredAt.stream().filter(t -> t >= midnight).count() + 1;
+        // the chart's 14 days are calendar days: from midnight 13 days ago (before noon, the oldest fills fall outside)
+        long chartStart = LocalDate.now().minusDays(13).atStartOfDay(ZoneId.systemDefault()).toInstant().toEpochMilli();
+        long charted = many.deliveredAt.stream().filter(t -> t >= chartStart).count() + 1;
 
         try (Browser browser = new Browser(tmp.resolve("chromium"))) {
             browser.open(courier.http() + "/", 1400, 900, false);
@@ -55,7 +58,7 @@ class OperatorWindowIT extends CourierTestSupport {
             assertThat(browser.eval("document.querySelectorAll('#need-a-person + table tbody tr').length").asInt())
                     .isEqualTo(Math.min(50, many.failed + many.waiting));
             assertThat(browser.eval("document.querySelectorAll('#delivery-chart circle.delivery').length").asInt())
-                    .isEqualTo(many.delivered + 1);
+                    .isEqualTo(charted);
             // the long name is shortened, and whole on hover
             JsonNode name = browser.eval("(function(){var n=[...document.querySelectorAll('.name')].find(e=>e.title.length>200);"
                     + "return n ? {title:n.title, shown:n.textContent, width:n.getBoundingClientRect().width} : null;})()");

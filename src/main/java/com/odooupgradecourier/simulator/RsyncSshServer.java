@@ -65,11 +65,7 @@ public final class RsyncSshServer {
     }
 
     void stop() {
-        try {
-            server.stop(true);
-        } catch (IOException e) {
-            // stopping anyway
-        }
+        SimSftpServer.stopQuietly(server);
     }
 
     int port() {
