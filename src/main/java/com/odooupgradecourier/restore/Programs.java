@@ -41,8 +41,6 @@ public final class Programs {
             + "role \".*\" does not exist|database \".*\" does not exist|no pg_hba\\.conf entry|permission denied for database)");
 
     /** What a program keeps of the service's environment. */
-    private static final java.util.Set<String> KEPT_ENVIRONMENT = java.util.Set.of("PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR", "HOME");
-
     private final Path binDir;
     private final Duration timeout;
 
@@ -159,7 +157,7 @@ public final class Programs {
         // only what a program needs to run (where programs are, the language, time zone and temporary folder): never the
         // service's own settings and secrets (the contract, the store's, the restore's and other sources' passwords), and
         // the server and database are the ones given here, never the service's environment's
-        env.keySet().removeIf(k -> !KEPT_ENVIRONMENT.contains(k) && !k.startsWith("LC_"));
+        com.odooupgradecourier.support.ProgramEnvironment.keepOnlyWhatProgramsNeed(env);
         env.putAll(connection);
         env.put("PGCONNECT_TIMEOUT", "30");
         return pb;

@@ -193,7 +193,7 @@ public class Rsync {
         command.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         // the service's own secrets and settings stay out of the programs' environment
-        pb.environment().keySet().removeIf(k -> !List.of("PATH", "HOME", "LANG", "LC_ALL", "TZ").contains(k));
+        com.odooupgradecourier.support.ProgramEnvironment.keepOnlyWhatProgramsNeed(pb.environment());
         Process p = pb.start();
         running.add(p);
         try {
