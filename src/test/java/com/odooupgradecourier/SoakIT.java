@@ -74,7 +74,11 @@ class SoakIT {
                 }
             }
             try (CourierProcess last = CourierProcess.start(log, List.of(), env)) {
-                await().atMost(Duration.ofSeconds(240)).until(() -> delivered(h) == 20);
+                try {
+                    await().atMost(Duration.ofSeconds(240)).until(() -> delivered(h) == 20);
+                } catch (org.awaitility.core.ConditionTimeoutException e) {
+                    throw new AssertionError("not all delivered (seed " + seed + "):\n" + undelivered(h, log, names), e);
+                }
                 last.terminate();
             }
             for (Map.Entry<String, byte[]> e : originals.entrySet()) {
@@ -106,6 +110,37 @@ class SoakIT {
              ResultSet rs = c.createStatement().executeQuery("select count(*) from dumps where request_id is not null")) {
             return rs.next() ? rs.getInt(1) : 0;
         }
+    }
+
+    /** What the store and the log say of each dump not delivered, and what lies in the drop and data folders. */
+    private static String undelivered(CourierHarness h, Path log, List<String> names) throws Exception {
+        StringBuilder why = new StringBuilder();
+        List<String> rows = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + h.data.resolve("courier.db"));
+             ResultSet rs = c.createStatement().executeQuery("select file_name, step, state, attempts, last_error, path, request_id "
+                     + "from dumps where step <> 'delivered'")) {
+            while (rs.next()) {
+                rows.add(rs.getString(1));
+                why.append("store: ").append(rs.getString(1)).append(" step=").append(rs.getString(2)).append(" state=").append(rs.getString(3))
+                        .append(" attempts=").append(rs.getInt(4)).append(" request=").append(rs.getString(7)).append(" path=")
+                        .append(rs.getString(6)).append(" error=").append(rs.getString(5)).append('\n');
+            }
+        }
+        List<String> lines = Files.readAllLines(log, StandardCharsets.ISO_8859_1);
+        for (String name : names) {
+            if (lines.stream().noneMatch(l -> l.contains(name + ": DELIVERED"))) {
+                why.append(name).append(rows.contains(name) ? "" : " (not in the store)").append(":\n");
+                lines.stream().filter(l -> l.contains(name)).forEach(l -> why.append("  ").append(l).append('\n'));
+            }
+        }
+        for (Path dir : List.of(h.drop, h.data.resolve("dumps"))) {
+            if (Files.isDirectory(dir)) {
+                try (Stream<Path> walk = Files.walk(dir)) {
+                    walk.filter(Files::isRegularFile).forEach(f -> why.append("file: ").append(f).append('\n'));
+                }
+            }
+        }
+        return why.toString();
     }
 
     private static int delivered(CourierHarness h) throws Exception {
