@@ -7,46 +7,71 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The courier's own SFTP client (ParallelSftp: one SSH session, several SFTP channels, pieces at their offsets) moving one
- * file to or from any SFTP server, timed as OpenSSH's sftp is by the script: from the connection's start (the SSH handshake
- * included; the JVM's start and a first warm-up connection not, as in the running service) to the last acknowledgement. Run with the courier's jar on the
- * class path (bench/sshd.sh does):
+ * The courier's own SFTP client (ParallelSftp: one SSH session, SFTP channels added while they help, pieces at their
+ * offsets) moving one file up and then down, with each maximum channel count, to and from any SFTP server; timed as
+ * OpenSSH's sftp is by the script: from the connection's start (the SSH handshake included) to the last acknowledgement
+ * or the last byte. Run with the courier's jar on the class path (bench/sshd.sh does):
  *
- * <pre>java -cp target/odoo-upgrade-courier.jar bench/SftpBench.java up|down PORT USER KEY KNOWN_HOSTS LOCAL REMOTE CHANNELS</pre>
+ * <pre>java -cp target/odoo-upgrade-courier.jar bench/SftpBench.java PORT WARM_PORT USER KEY KNOWN_HOSTS LOCAL REMOTE CHANNELS...</pre>
  *
- * Prints one line: {@code <direction> <channels> <seconds> <MiB/s>}.
+ * Before anything is timed the JVM moves 512 MiB up and down through {@code WARM_PORT} (the same server without the
+ * delay), as a running service has moved data before: a JVM compiles its hot code only after some hundreds of MiB,
+ * and until then moves a third less. Prints one line per transfer: {@code <up|down> <channels> <seconds> <MiB/s>}.
  */
 public final class SftpBench {
     public static void main(String[] a) throws Exception {
-        boolean up = a[0].equals("up");
-        int port = Integer.parseInt(a[1]);
+        int port = Integer.parseInt(a[0]);
+        int warmPort = Integer.parseInt(a[1]);
         Path local = Path.of(a[5]);
         String remote = a[6];
-        int channels = Integer.parseInt(a[7]);
-        // a first connection loads and warms up the client's classes and crypto, as in the running service: not timed
-        try (ParallelSftp warm = ParallelSftp.connect("127.0.0.1", port, a[2], Path.of(a[3]), Path.of(a[4]), Duration.ofSeconds(60))) {
-            warm.truncate(remote + ".warm");
+        Path got = Path.of(a[5] + ".got");
+        Path warmFile = Files.createTempFile("sftp-bench", ".warm");
+        try {
+            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(warmFile.toFile(), "rw")) {
+                f.setLength(512L << 20);
+            }
+            move(a, warmPort, true, warmFile, remote + ".warm", 8);
+            move(a, warmPort, false, warmFile, remote + ".warm", 8);
+        } finally {
+            Files.delete(warmFile);
         }
+        for (int i = 7; i < a.length; i++) {
+            int channels = Integer.parseInt(a[i]);
+            report("up", channels, Files.size(local), move(a, port, true, local, remote, channels));
+            report("down", channels, Files.size(local), move(a, port, false, got, remote, channels));
+            if (Files.mismatch(local, got) != -1) {
+                throw new IllegalStateException(got + " differs from " + local);
+            }
+            Files.delete(got);
+        }
+    }
+
+    /** Moves {@code local} up to (or down from) {@code remote}; answers the seconds it took. */
+    private static double move(String[] a, int port, boolean up, Path local, String remote, int channels) throws Exception {
         long t0 = System.nanoTime();
         try (ParallelSftp sftp = ParallelSftp.connect("127.0.0.1", port, a[2], Path.of(a[3]), Path.of(a[4]), Duration.ofSeconds(60))) {
-            long size = up ? Files.size(local) : sftp.size(remote);
-            List<long[]> pieces = new ArrayList<>();
-            long block = Ranges.blockSize(size, channels);
-            for (long s = 0; s < size; s += block) {
-                pieces.add(new long[] {s, Math.min(size, s + block)});
-            }
             if (up) {
-                sftp.truncate(remote);
+                long size = Files.size(local);
+                sftp.upload(local, remote, true, pieces(size, channels), channels, n -> { }, (s, e) -> { });
             } else {
                 Files.deleteIfExists(local);
+                sftp.download(remote, local, pieces(sftp.size(remote), channels), channels, n -> { }, (s, e) -> { });
             }
-            if (up) {
-                sftp.upload(local, remote, pieces, channels, n -> { }, (s, e) -> { });
-            } else {
-                sftp.download(remote, local, pieces, channels, n -> { }, (s, e) -> { });
-            }
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            System.out.printf(java.util.Locale.ROOT, "%s %d %.3f %.2f%n", a[0], channels, seconds, size / 1048576.0 / seconds);
         }
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    private static void report(String direction, int channels, long size, double seconds) {
+        System.out.printf(java.util.Locale.ROOT, "%s %d %.3f %.2f%n", direction, channels, seconds, size / 1048576.0 / seconds);
+    }
+
+    /** The pieces the service cuts a file of {@code size} bytes into. */
+    private static List<long[]> pieces(long size, int channels) {
+        List<long[]> pieces = new ArrayList<>();
+        long block = Ranges.blockSize(size, channels);
+        for (long s = 0; s < size; s += block) {
+            pieces.add(new long[] {s, Math.min(size, s + block)});
+        }
+        return pieces;
     }
 }

@@ -2,7 +2,10 @@
 # The WAN benchmark: the service and the tools partners use today, through a delay proxy on loopback (a fixed
 # one-way delay each way, no rate limit unless BENCH_RATE bytes/s), against the built-in simulator.
 #
-#   BENCH_DELAYS="0 25 100" bench/run.sh [size]     (one-way ms; default size 256M)
+#   sudo BENCH_DELAYS="0 25 100" bench/run.sh [size]     (one-way ms; default size 256M)
+#
+# First (as root; BENCH_SSHD=0 leaves it out) bench/sshd.sh: the courier's SFTP client and OpenSSH's sftp against
+# OpenSSH's sshd, BENCH_SIZES (256M 1G), BENCH_RUNS (3) runs each.
 #
 # For each delay: OpenSSH sftp put/get and curl upload/download of one request, and the service with SFTP upload +
 # HTTPS download, then HTTPS upload + SFTP download. Writes docs/benchmarks-wan.md (BENCH_OUT overrides).
@@ -19,6 +22,11 @@ JAR=target/odoo-upgrade-courier.jar
 for tool in curl jq sftp ssh-keygen numfmt java; do command -v "$tool" >/dev/null || { echo "bench: $tool is missing" >&2; exit 2; }; done
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/courier-wan.XXXXXX")
+# first the server the platform most likely runs: OpenSSH's sshd (root, for its chroot; BENCH_SSHD=0 leaves it out)
+if [ "${BENCH_SSHD:-1}" = 1 ]; then
+  [ "$(id -u)" = 0 ] || { echo "bench: run as root for the rows against OpenSSH's sshd (or BENCH_SSHD=0)" >&2; exit 2; }
+  BENCH_DELAYS="${DELAYS[*]}" BENCH_OUT="$WORK/sshd.md" bench/sshd.sh
+fi
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
@@ -114,6 +122,9 @@ done
 mkdir -p "$(dirname "$OUT")"
 {
   echo "# Benchmarks over a long link"
+  echo
+  [ -f "$WORK/sshd.md" ] && { cat "$WORK/sshd.md"; echo; }
+  echo "## Against the built-in simulator"
   echo
   echo "Run on $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores ($(java -version 2>&1 | head -1)); $SIZE dumps; the service with"
   echo "-Xmx$XMX; every client (the service, OpenSSH \`sftp\` with its defaults, \`curl\`) reaches the built-in simulator through"

@@ -107,7 +107,7 @@ public class CourierConfiguration implements CamelConfiguration {
     @PropertyInject(value = "courier.settle-timeout", defaultValue = "30000") private long settleTimeoutMillis;
     @PropertyInject(value = "upgrade.transfer", defaultValue = "auto") private String transfer;
     @PropertyInject(value = "upgrade.sftp-threshold", defaultValue = "64MB") private String sftpThreshold;
-    @PropertyInject(value = "upgrade.sftp.channels", defaultValue = "4") private String sftpChannels;
+    @PropertyInject(value = "upgrade.sftp.channels", defaultValue = "8") private String sftpChannels;
     @PropertyInject(value = "upgrade.sftp.known-hosts", defaultValue = "") private String sftpKnownHosts;
     @PropertyInject(value = "upgrade.rsync.known-hosts", defaultValue = "") private String rsyncKnownHosts;
     @PropertyInject(value = "camel.main.name", defaultValue = "camel-1") private String camelName;

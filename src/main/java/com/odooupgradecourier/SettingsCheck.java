@@ -44,7 +44,7 @@ final class SettingsCheck {
         s.whole("courier.restore.jobs", 1, 1, 64, "parallel jobs");
         s.whole("courier.restore.parallel", 2, 1, 64, "restores");
         s.whole("courier.restore.timeout", 21_600, 1, 30L * 86_400, "seconds");
-        s.whole("upgrade.sftp.channels", 4, 1, 16, "channels");
+        s.whole("upgrade.sftp.channels", 8, 1, 16, "channels");
         s.oneOf("upgrade.transfer", "auto", "auto", "https", "sftp");
         s.oneOf("upgrade.download", "url", "url", "sftp");
         s.oneOf("courier.keep-dumps", "archive", "archive", "delete");

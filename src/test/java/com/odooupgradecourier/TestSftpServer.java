@@ -25,6 +25,13 @@ public final class TestSftpServer implements AutoCloseable {
     private final Path dir;
     private final PublicKey allowed;
     private SshServer server;
+    private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger mostOpen = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** The most channels that were open at once (of all sessions) since the last call; then counts anew. */
+    public int mostOpenAtOnce() {
+        return mostOpen.getAndSet(open.get());
+    }
 
     public TestSftpServer(Path dir) throws Exception {
         root = Files.createDirectories(dir.resolve("root"));
@@ -52,6 +59,17 @@ public final class TestSftpServer implements AutoCloseable {
         server.setKeyboardInteractiveAuthenticator(null);
         server.setFileSystemFactory(new VirtualFileSystemFactory(root));
         server.setSubsystemFactories(List.of(new SftpSubsystemFactory()));
+        server.addChannelListener(new org.apache.sshd.common.channel.ChannelListener() {
+            @Override
+            public void channelOpenSuccess(org.apache.sshd.common.channel.Channel channel) {
+                mostOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
+            }
+
+            @Override
+            public void channelClosed(org.apache.sshd.common.channel.Channel channel, Throwable reason) {
+                open.decrementAndGet();
+            }
+        });
         server.start();
         return hostKeys;
     }

@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongConsumer;
@@ -126,144 +125,346 @@ public final class ParallelSftp implements AutoCloseable {
         }
     }
 
-    /** Empties (or creates) {@code remote}: a transfer with no piece recorded starts from nothing. */
-    public void truncate(String remote) throws IOException {
-        try (SftpClient sftp = SftpClientFactory.instance().createSftpClient(session);
-             CloseableHandle h = sftp.open(remote, OpenMode.Write, OpenMode.Create, OpenMode.Truncate)) {
-            LOG.debug("{} emptied", remote);
-        }
-    }
-
-    /** Writes {@code pieces} of {@code local} to the same offsets of {@code remote}, over up to {@code channels} channels. */
-    public void upload(Path local, String remote, List<long[]> pieces, int channels, LongConsumer moved, PieceDone done)
+    /**
+     * Writes {@code pieces} of {@code local} to the same offsets of {@code remote}, over up to {@code channels} channels.
+     * Each channel writes its lane's pieces one after another in one stream of requests, and a piece is done (told to
+     * {@code done}) once the server acknowledged every write of it: the requests in flight never drain between pieces.
+     * With {@code fresh}, {@code remote} is emptied (or created) first. Answers the size of {@code remote} afterwards, as
+     * the server tells it.
+     */
+    public long upload(Path local, String remote, boolean fresh, List<long[]> pieces, int channels, LongConsumer moved, PieceDone done)
             throws Exception {
-        run(pieces, channels, (sftp, piece) -> {
+        long[] size = {-1};
+        run(pieces, channels, moved, (sftp, lane, counted) -> {
+            java.util.ArrayDeque<long[]> sent = new java.util.ArrayDeque<>();
             // opened without truncating or appending: each channel writes its pieces at their offsets
             try (CloseableHandle h = sftp.open(remote, EnumSet.of(OpenMode.Write, OpenMode.Create));
-                 FileChannel in = FileChannel.open(local, StandardOpenOption.READ)) {
+                 FileChannel in = FileChannel.open(local, StandardOpenOption.READ);
+                 Writes out = new Writes((AbstractSftpClient) sftp, remote, h)) {
                 byte[] buf = new byte[8 * REQUEST];
-                for (long[] p = piece.get(); p != null; p = piece.get()) {
-                    try (SftpOutputStreamAsync out = new SftpOutputStreamAsync((AbstractSftpClient) sftp, REQUEST, remote, h, false)) {
-                        out.setOffset(p[0]);
-                        long at = p[0];
-                        while (at < p[1]) {
-                            int n = in.read(ByteBuffer.wrap(buf, 0, (int) Math.min(buf.length, p[1] - at)), at);
-                            if (n < 0) {
-                                throw new IOException(local + " is shorter than " + p[1] + " bytes: it changed while being sent");
-                            }
-                            out.write(buf, 0, n);
-                            at += n;
-                            moved.accept(n);
+                for (long[] p = lane.get(); p != null; p = lane.get()) {
+                    out.setOffset(p[0]);
+                    long at = p[0];
+                    while (at < p[1]) {
+                        int n = in.read(ByteBuffer.wrap(buf, 0, (int) Math.min(buf.length, p[1] - at)), at);
+                        if (n < 0) {
+                            throw new IOException(local + " is shorter than " + p[1] + " bytes: it changed while being sent");
                         }
-                    } // closing waits until the server acknowledged every write of the piece...
-                    // ...but ends quietly, as if all were acknowledged, when the channel closed meanwhile
-                    if (!sftp.isOpen() || !session.isOpen()) {
-                        throw new IOException("the connection to " + where + " was lost while writing bytes " + p[0] + "-" + p[1]);
+                        out.write(buf, 0, n);
+                        at += n;
+                        counted.accept(n);
+                        out.acknowledged(sent, done);
                     }
-                    done.done(p[0], p[1]);
+                    out.flush(); // the piece's last request is on its way; its acknowledgement comes while the next piece goes
+                    sent.add(p);
+                    out.acknowledged(sent, done);
                 }
+            } // closing waits until the server acknowledged every write...
+            // ...but ends quietly, as if all were acknowledged, when the channel closed meanwhile
+            if (!sftp.isOpen() || !session.isOpen()) {
+                throw new IOException("the connection to " + where + " was lost while writing " + sent.size() + " pieces");
             }
-        });
-    }
-
-    /** Reads {@code pieces} of {@code remote} into the same offsets of {@code local}, over up to {@code channels} channels. */
-    public void download(String remote, Path local, List<long[]> pieces, int channels, LongConsumer moved, PieceDone done)
-            throws Exception {
-        run(pieces, channels, (sftp, piece) -> {
-            try (CloseableHandle h = sftp.open(remote, EnumSet.of(OpenMode.Read));
-                 FileChannel out = FileChannel.open(local, StandardOpenOption.WRITE, StandardOpenOption.CREATE)) {
-                byte[] buf = new byte[8 * REQUEST];
-                for (long[] p = piece.get(); p != null; p = piece.get()) {
-                    // reads ahead within the piece only (the stream's end is the piece's end)
-                    try (SftpInputStreamAsync in = new SftpInputStreamAsync((AbstractSftpClient) sftp, REQUEST, p[0], p[1], remote, h, false)) {
-                        long at = p[0];
-                        while (at < p[1]) {
-                            int n = in.read(buf, 0, (int) Math.min(buf.length, p[1] - at));
-                            if (n < 0) {
-                                throw new IOException(remote + " ended at byte " + at + " before " + p[1]);
-                            }
-                            ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
-                            while (bb.hasRemaining()) {
-                                out.write(bb, at + bb.position());
-                            }
-                            at += n;
-                            moved.accept(n);
-                        }
-                    }
-                    out.force(false);
-                    done.done(p[0], p[1]);
-                }
+            for (long[] p : sent) {
+                done.done(p[0], p[1]);
             }
-        });
-    }
-
-    private interface Worker {
-        void run(SftpClient sftp, java.util.function.Supplier<long[]> nextPiece) throws Exception;
+        }, sftp -> {
+            if (fresh) {
+                // emptied (or created) before any piece is written: a transfer with no piece recorded starts from nothing
+                sftp.open(remote, OpenMode.Write, OpenMode.Create, OpenMode.Truncate).close();
+            }
+        }, sftp -> size[0] = sftp.stat(remote).getSize());
+        return size[0];
     }
 
     /**
-     * Opens up to {@code channels} SFTP channels (as many as the server grants, at least one) and lets each take
-     * pieces until none is left. The first failure stops them all and is thrown.
+     * Reads {@code pieces} of {@code remote} into the same offsets of {@code local}, over up to {@code channels} channels.
+     * Each channel reads ahead across its lane's pieces as long as they follow one another.
      */
-    private void run(List<long[]> pieces, int channels, Worker worker) throws Exception {
+    public void download(String remote, Path local, List<long[]> pieces, int channels, LongConsumer moved, PieceDone done)
+            throws Exception {
         if (pieces.isEmpty()) {
             return;
         }
-        ConcurrentLinkedQueue<long[]> queue = new ConcurrentLinkedQueue<>(pieces);
-        AtomicReference<Exception> failure = new AtomicReference<>();
-        java.util.function.Supplier<long[]> next = () -> failure.get() == null ? queue.poll() : null;
-        List<SftpClient> opened = new ArrayList<>();
-        int wanted = Math.max(1, Math.min(channels, pieces.size()));
-        for (int i = 0; i < wanted; i++) {
-            try {
-                opened.add(SftpClientFactory.instance().createSftpClient(session));
-            } catch (IOException e) {
-                if (opened.isEmpty()) {
-                    throw e;
-                }
-                LOG.info("{} granted {} SFTP channels of the {} asked for: going on with those ({})", where, opened.size(), wanted,
-                        e.getMessage());
-                break;
-            }
-        }
-        List<Thread> threads = new ArrayList<>();
-        for (int i = 0; i < opened.size(); i++) {
-            SftpClient sftp = opened.get(i);
-            Thread t = new Thread(() -> {
-                try {
-                    worker.run(sftp, next);
-                } catch (Exception e) {
-                    if (failure.compareAndSet(null, e)) {
-                        // the others stop at their next piece; a channel stuck on a dead link is closed with the session
-                        LOG.debug("SFTP channel failed: {}", e.toString());
+        long fileEnd = pieces.stream().mapToLong(p -> p[1]).max().orElse(0);
+        run(pieces, channels, moved, (sftp, lane, counted) -> {
+            try (CloseableHandle h = sftp.open(remote, EnumSet.of(OpenMode.Read));
+                 FileChannel out = FileChannel.open(local, StandardOpenOption.WRITE, StandardOpenOption.CREATE)) {
+                byte[] buf = new byte[8 * REQUEST];
+                for (long[] first = lane.get(); first != null; first = lane.get()) {
+                    try (Reads in = new Reads((AbstractSftpClient) sftp, first, fileEnd, remote, h, lane)) {
+                        for (long[] p = first; p != null; p = in.nextPiece()) {
+                            long at = p[0];
+                            while (at < p[1]) {
+                                int n = in.read(buf, 0, (int) Math.min(buf.length, p[1] - at));
+                                if (n < 0) {
+                                    throw new IOException(remote + " ended at byte " + at + " before " + p[1]);
+                                }
+                                ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
+                                while (bb.hasRemaining()) {
+                                    out.write(bb, at + bb.position());
+                                }
+                                at += n;
+                                counted.accept(n);
+                            }
+                            out.force(false);
+                            done.done(p[0], p[1]);
+                        }
                     }
                 }
-            }, "sftp-" + where + "-" + i);
-            t.setDaemon(true);
-            threads.add(t);
-            t.start();
-        }
-        try {
-            for (Thread t : threads) {
-                t.join();
             }
+        }, sftp -> { }, sftp -> { });
+    }
+
+    /**
+     * One channel's reads, across the pieces of its lane that follow one another: up to a window of reads in flight,
+     * asked for a piece only once the channel has taken it from its lane, so no piece is read by two channels and
+     * nothing is read beyond what the channel took.
+     */
+    private static final class Reads extends SftpInputStreamAsync {
+        private final Lane lane;
+        private final java.util.ArrayDeque<long[]> taken = new java.util.ArrayDeque<>();
+        private final long ahead;
+        private long end;
+
+        Reads(AbstractSftpClient client, long[] first, long fileEnd, String path, CloseableHandle handle, Lane lane) {
+            super(client, REQUEST, first[0], fileEnd, path, handle, false);
+            this.lane = lane;
+            this.end = first[1];
+            this.ahead = Math.max(REQUEST, client.getChannel().getLocalWindow().getMaxSize());
+        }
+
+        /** The piece after the one just read, when it follows on; else null (the stream ends there). */
+        long[] nextPiece() {
+            long[] p = taken.pollFirst();
+            if (p == null && (p = lane.follow(end)) != null) {
+                end = p[1];
+            }
+            return p;
+        }
+
+        @Override
+        protected void sendRequests() throws IOException {
+            AbstractSftpClient client = getClient();
+            byte[] id = handle.getIdentifier();
+            while (true) {
+                while (requestOffset + ahead > end) {
+                    long[] p = lane.follow(end);
+                    if (p == null) {
+                        break;
+                    }
+                    taken.add(p);
+                    end = p[1];
+                }
+                if (requestOffset >= end || pendingReads.size() >= ahead / bufferSize) {
+                    if (pendingReads.isEmpty() && requestOffset >= end) {
+                        eofIndicator = true; // asked to read past what was taken: the stream ends (never happens)
+                    }
+                    return;
+                }
+                int length = (int) Math.min(bufferSize, end - requestOffset);
+                org.apache.sshd.common.util.buffer.Buffer buf = client.getSession().createBuffer(
+                        org.apache.sshd.common.SshConstants.SSH_MSG_CHANNEL_DATA, 23 + 16 + id.length);
+                buf.rpos(23);
+                buf.wpos(23);
+                buf.putBytes(id);
+                buf.putLong(requestOffset);
+                buf.putUInt(length);
+                int request = client.send(org.apache.sshd.sftp.common.SftpConstants.SSH_FXP_READ, buf);
+                pendingReads.add(new org.apache.sshd.sftp.client.impl.SftpAckData(request, requestOffset, length));
+                requestOffset += length;
+            }
+        }
+    }
+
+    /** One channel's writes, across pieces; tells which pieces the server acknowledged entirely. */
+    private static final class Writes extends SftpOutputStreamAsync {
+        Writes(AbstractSftpClient client, String path, CloseableHandle handle) {
+            super(client, REQUEST, path, handle, false);
+        }
+
+        /** Tells {@code done} of each piece of {@code sent} (oldest first) no write of which awaits its acknowledgement. */
+        void acknowledged(java.util.Deque<long[]> sent, PieceDone done) throws Exception {
+            while (!sent.isEmpty()) {
+                long[] p = sent.peekFirst();
+                for (org.apache.sshd.sftp.client.impl.SftpAckData a : pendingAcks) {
+                    if (a.offset < p[1] && a.offset + a.length > p[0]) {
+                        return;
+                    }
+                }
+                sent.pollFirst();
+                done.done(p[0], p[1]);
+            }
+        }
+    }
+
+    /** A lane as one channel sees it. */
+    private interface Lane {
+        long[] get();
+
+        long[] follow(long start);
+    }
+
+    private interface Worker {
+        void run(SftpClient sftp, Lane lane, LongConsumer counted) throws Exception;
+    }
+
+    /** Something done on the transfer's first channel, before the pieces move or after all of them did. */
+    private interface OnFirst {
+        void run(SftpClient sftp) throws Exception;
+    }
+
+    /**
+     * Opens SFTP channels as {@link ChannelGrowth} finds them worth it (up to {@code channels}, as many as the server
+     * grants, at least one) and lets each move its lane of pieces; {@code before} and {@code after} run on the first
+     * channel. The channels after the first open side by side while {@code before} runs. The first failure stops
+     * them all and is thrown.
+     */
+    private void run(List<long[]> pieces, int channels, LongConsumer moved, Worker worker, OnFirst before, OnFirst after)
+            throws Exception {
+        int most = Math.max(1, Math.min(channels, pieces.size()));
+        AtomicReference<Exception> failure = new AtomicReference<>();
+        java.util.concurrent.atomic.AtomicLong count = new java.util.concurrent.atomic.AtomicLong();
+        LongConsumer counted = n -> {
+            count.addAndGet(n);
+            moved.accept(n);
+        };
+        List<SftpClient> opened = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CountDownLatch ready = new java.util.concurrent.CountDownLatch(1);
+        List<Thread> threads = new ArrayList<>();
+        try {
+            // a channel opens with two round trips (the channel, then the SFTP version): half of that is about the link's round trip
+            long t0 = System.nanoTime();
+            SftpClient first = SftpClientFactory.instance().createSftpClient(session);
+            opened.add(first);
+            long roundTrip = (System.nanoTime() - t0) / 2;
+            org.apache.sshd.client.channel.ClientChannel channel = ((AbstractSftpClient) first).getClientChannel();
+            ChannelGrowth growth = new ChannelGrowth(most, Math.min(channel.getRemoteWindow().getSize(), channel.getLocalWindow().getSize()),
+                    roundTrip);
+            Lanes lanes = new Lanes(pieces, pieces.isEmpty() ? 1 : growth.channels());
+            Context c = new Context(lanes, failure, worker, counted, opened, refused, ready);
+            if (!pieces.isEmpty()) {
+                start(threads, c, first, 0);
+                for (int i = 1; i < lanes.count(); i++) {
+                    start(threads, c, null, i);
+                }
+            }
+            try {
+                before.run(first);
+            } catch (Exception e) {
+                failure.compareAndSet(null, e);
+            } finally {
+                ready.countDown();
+            }
+            long interval = Math.max(500_000_000L, 3 * roundTrip);
+            long last = count.get();
+            long lastAt = System.nanoTime();
+            while (alive(threads)) {
+                long until = lastAt + interval;
+                for (Thread t : threads) {
+                    long left = until - System.nanoTime();
+                    if (left > 0) {
+                        t.join(Math.max(1, left / 1_000_000));
+                    }
+                }
+                long now = count.get();
+                long nowAt = System.nanoTime();
+                if (refused.get() > 0) {
+                    growth.refused(refused.get());
+                }
+                if (!growth.settled() && failure.get() == null && lanes.left() > 0) {
+                    int want = growth.measured((now - last) * 1e9 / Math.max(1, nowAt - lastAt));
+                    while (lanes.count() < want) {
+                        start(threads, c, null, lanes.add());
+                    }
+                }
+                last = now;
+                lastAt = nowAt;
+            }
+            if (failure.get() == null) {
+                after.run(first);
+            }
+            LOG.debug("{} moved {} pieces over {} SFTP channels", where, pieces.size(), opened.size());
         } catch (InterruptedException e) {
             // the service is stopping: the transfer breaks like a dropped connection and resumes with the next start
             Thread.currentThread().interrupt();
             session.close(true);
             throw new java.io.InterruptedIOException("the SFTP transfer was interrupted: the service is stopping");
         } finally {
-            for (SftpClient s : opened) {
-                try {
-                    s.close();
-                } catch (IOException ignored) {
-                    // the session is closed next anyway
+            ready.countDown();
+            synchronized (opened) {
+                for (SftpClient s : opened) {
+                    try {
+                        s.close();
+                    } catch (IOException ignored) {
+                        // the session is closed next anyway
+                    }
                 }
             }
         }
         if (failure.get() != null) {
             throw failure.get();
         }
+    }
+
+    /** What the channels of one transfer share. */
+    private record Context(Lanes lanes, AtomicReference<Exception> failure, Worker worker, LongConsumer counted, List<SftpClient> opened,
+            java.util.concurrent.atomic.AtomicInteger refused, java.util.concurrent.CountDownLatch ready) {
+    }
+
+    /**
+     * Starts the channel of lane {@code laneIndex}: {@code sftp}, or one it opens itself (a refusal ends it quietly: the
+     * others take its lane); it moves pieces once the first channel's {@code before} is done.
+     */
+    private void start(List<Thread> threads, Context c, SftpClient sftp, int laneIndex) {
+        Lane lane = new Lane() {
+            @Override
+            public long[] get() {
+                return c.failure().get() == null ? c.lanes().next(laneIndex) : null;
+            }
+
+            @Override
+            public long[] follow(long start) {
+                return c.failure().get() == null ? c.lanes().follow(laneIndex, start) : null;
+            }
+        };
+        Thread t = new Thread(() -> {
+            try {
+                SftpClient mine = sftp;
+                if (mine == null) {
+                    try {
+                        mine = SftpClientFactory.instance().createSftpClient(session);
+                    } catch (IOException e) {
+                        if (c.refused().compareAndSet(0, c.opened().size())) {
+                            LOG.info("{} granted {} SFTP channels, not more: going on with those ({})", where, c.opened().size(), e.getMessage());
+                        }
+                        return;
+                    }
+                    synchronized (c.opened()) {
+                        c.opened().add(mine);
+                    }
+                }
+                c.ready().await();
+                c.worker().run(mine, lane, c.counted());
+            } catch (Exception e) {
+                if (c.failure().compareAndSet(null, e)) {
+                    // the others stop at their next piece; a channel stuck on a dead link is closed with the session
+                    LOG.debug("SFTP channel failed: {}", e.toString());
+                }
+            }
+        }, "sftp-" + where + "-" + laneIndex);
+        t.setDaemon(true);
+        threads.add(t);
+        t.start();
+    }
+
+    private static boolean alive(List<Thread> threads) {
+        for (Thread t : threads) {
+            if (t.isAlive()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override

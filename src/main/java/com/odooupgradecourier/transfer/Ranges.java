@@ -100,9 +100,9 @@ public final class Ranges {
     }
 
     /**
-     * The piece size for a file of {@code size} bytes sent over {@code channels} channels: about four pieces per
+     * The piece size for a file of {@code size} bytes sent over up to {@code channels} channels: about four pieces per
      * channel, at least 256 KiB (a break costs little on small files), at most 32 MiB (a break costs at most one
-     * piece per channel; each piece ends with one round trip for its acknowledgements).
+     * piece per channel). A piece is what is recorded once complete; a channel streams its pieces one after another.
      */
     public static long blockSize(long size, int channels) {
         long b = size / (Math.max(1, channels) * 4L);

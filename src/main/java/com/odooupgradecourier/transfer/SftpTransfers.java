@@ -168,17 +168,15 @@ public class SftpTransfers {
         try (ParallelSftp sftp = connect(exchange.getProperty("sftpHost", String.class), exchange.getProperty("sftpPort", Integer.class),
                 exchange.getProperty("sftpUser", String.class), exchange.getProperty("privateKeyFile", String.class));
              Progress.Counter moved = progress.count(dumpId, name, "uploading", size, done.bytes())) {
-            if (done.bytes() == 0) {
-                sftp.truncate(remote);
-            } else {
+            if (done.bytes() > 0) {
                 LOG.info("{}: the platform acknowledged {} of {} bytes: sending the other {} pieces", name, done.bytes(), size, missing.size());
             }
-            sftp.upload(dump, remote, missing, channels, moved, (start, end) -> {
+            long remoteSize = sftp.upload(dump, remote, done.bytes() == 0, missing, channels, moved, (start, end) -> {
                 pieces.acknowledged(dumpId, requestId, start, end);
                 recorded.incrementAndGet();
             });
             stalls.remove(key);
-            exchange.setProperty("remoteSize", sftp.size(remote));
+            exchange.setProperty("remoteSize", remoteSize);
         } catch (Exception e) {
             stalled(key, recorded.get());
             throw e;

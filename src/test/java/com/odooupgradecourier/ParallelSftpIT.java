@@ -1,0 +1,127 @@
+package com.odooupgradecourier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.odooupgradecourier.transfer.ParallelSftp;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The courier's SFTP client over a long link (a 100 ms round trip, nothing else limited): a transfer in many pieces
+ * keeps its requests in flight from one piece to the next, and adds channels while they help.
+ */
+class ParallelSftpIT {
+    @TempDir
+    Path dir;
+    TestSftpServer server;
+    TcpProxy link;
+    Path local;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = new TestSftpServer(dir.resolve("server"));
+        link = new TcpProxy("127.0.0.1", server.port(), Duration.ofMillis(50));
+        // the host key as the proxy's port shows it
+        Files.writeString(server.knownHosts, Files.readString(server.knownHosts).replace(":" + server.port() + " ", ":" + link.port() + " "));
+        local = dir.resolve("dump");
+        byte[] block = new byte[1 << 20];
+        Random random = new Random(25);
+        try (RandomAccessFile f = new RandomAccessFile(local.toFile(), "rw")) {
+            for (int i = 0; i < 24; i++) {
+                random.nextBytes(block);
+                f.write(block);
+            }
+        }
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        link.close();
+        server.close();
+    }
+
+    private ParallelSftp connect() throws Exception {
+        return ParallelSftp.connect("127.0.0.1", link.port(), server.user, server.privateKey, server.knownHosts, Duration.ofSeconds(30));
+    }
+
+    private static List<long[]> pieces(long size, long piece) {
+        List<long[]> pieces = new ArrayList<>();
+        for (long s = 0; s < size; s += piece) {
+            pieces.add(new long[] {s, Math.min(size, s + piece)});
+        }
+        return pieces;
+    }
+
+    @Test
+    void oneChannelStreamsManyPiecesWithoutARoundTripBetweenThem() throws Exception {
+        // 96 pieces of 256 KiB: waiting for each piece's last acknowledgement (and refilling the window) took at least
+        // a round trip per piece, about 10 s; one window per round trip moves 24 MiB in about 1.2 s
+        List<long[]> pieces = pieces(Files.size(local), 256 * 1024);
+        ConcurrentLinkedQueue<Long> done = new ConcurrentLinkedQueue<>();
+        long t0 = System.nanoTime();
+        long remoteSize;
+        try (ParallelSftp sftp = connect()) {
+            remoteSize = sftp.upload(local, "dump", true, pieces, 1, n -> { }, (s, e) -> done.add(s));
+        }
+        double up = (System.nanoTime() - t0) / 1e9;
+        assertThat(remoteSize).isEqualTo(Files.size(local));
+        assertThat(Files.mismatch(local, server.root.resolve("dump"))).isEqualTo(-1);
+        assertThat(done).as("every piece told once, once acknowledged").hasSize(pieces.size()).doesNotHaveDuplicates();
+        assertThat(up).as("seconds for 24 MiB in 96 pieces over one channel").isLessThan(5);
+
+        Path back = dir.resolve("back");
+        done.clear();
+        t0 = System.nanoTime();
+        try (ParallelSftp sftp = connect()) {
+            sftp.download("dump", back, pieces, 1, n -> { }, (s, e) -> done.add(s));
+        }
+        double down = (System.nanoTime() - t0) / 1e9;
+        assertThat(Files.mismatch(local, back)).isEqualTo(-1);
+        assertThat(done).hasSize(pieces.size()).doesNotHaveDuplicates();
+        assertThat(down).as("seconds for 24 MiB in 96 pieces over one channel").isLessThan(5);
+    }
+
+    @Test
+    void channelsAreAddedWhileEachFillsItsWindow() throws Exception {
+        // a 300 ms round trip: 4 channels move about 27 MiB/s, far below what this machine can, so each fills its window
+        Path big = dir.resolve("big");
+        try (RandomAccessFile f = new RandomAccessFile(big.toFile(), "rw")) {
+            f.setLength(96L << 20);
+        }
+        try (TcpProxy longer = new TcpProxy("127.0.0.1", server.port(), Duration.ofMillis(150))) {
+            Files.writeString(server.knownHosts, Files.readString(server.knownHosts).replace(":" + link.port() + " ", ":" + longer.port() + " "));
+            server.mostOpenAtOnce();
+            try (ParallelSftp sftp = ParallelSftp.connect("127.0.0.1", longer.port(), server.user, server.privateKey, server.knownHosts,
+                    Duration.ofSeconds(30))) {
+                sftp.upload(big, "big", true, pieces(Files.size(big), 1 << 20), 16, n -> { }, (s, e) -> { });
+            }
+        }
+        assertThat(Files.mismatch(big, server.root.resolve("big"))).isEqualTo(-1);
+        assertThat(server.mostOpenAtOnce()).as("more than the 4 it starts with").isGreaterThan(4);
+    }
+
+    @Test
+    void aResumedTransferWithHolesMovesOnlyTheMissingPieces() throws Exception {
+        List<long[]> all = pieces(Files.size(local), 1 << 20);
+        try (ParallelSftp sftp = connect()) {
+            sftp.upload(local, "dump", true, all.subList(0, 5), 4, n -> { }, (s, e) -> { });
+        }
+        List<long[]> missing = new ArrayList<>(all.subList(5, all.size()));
+        ConcurrentLinkedQueue<Long> done = new ConcurrentLinkedQueue<>();
+        try (ParallelSftp sftp = connect()) {
+            assertThat(sftp.upload(local, "dump", false, missing, 4, n -> { }, (s, e) -> done.add(s))).isEqualTo(Files.size(local));
+        }
+        assertThat(done).hasSize(missing.size());
+        assertThat(Files.mismatch(local, server.root.resolve("dump"))).isEqualTo(-1);
+    }
+}
