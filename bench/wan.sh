@@ -5,7 +5,8 @@
 #   sudo BENCH_DELAYS="0 25 100" bench/run.sh [size]     (one-way ms; default size 256M)
 #
 # First (as root; BENCH_SSHD=0 leaves it out) bench/sshd.sh: the courier's SFTP client and OpenSSH's sftp against
-# OpenSSH's sshd, BENCH_SIZES (256M 1G), BENCH_RUNS (3) runs each.
+# OpenSSH's sshd, BENCH_SIZES (256M 1G), BENCH_RUNS (3) runs each; then bench/rsync.sh: jsonrpc's rsync as the courier
+# runs it beside Odoo's own client's, 256M.
 #
 # For each delay: OpenSSH sftp put/get and curl upload/download of one request, and the service with SFTP upload +
 # HTTPS download, then HTTPS upload + SFTP download. Writes docs/benchmarks-wan.md (BENCH_OUT overrides).
@@ -26,6 +27,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/courier-wan.XXXXXX")
 if [ "${BENCH_SSHD:-1}" = 1 ]; then
   [ "$(id -u)" = 0 ] || { echo "bench: run as root for the rows against OpenSSH's sshd (or BENCH_SSHD=0)" >&2; exit 2; }
   BENCH_DELAYS="${DELAYS[*]}" BENCH_OUT="$WORK/sshd.md" bench/sshd.sh
+  BENCH_DELAYS="${DELAYS[*]}" BENCH_SIZE=256M BENCH_OUT="$WORK/rsync.md" bench/rsync.sh
 fi
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
@@ -123,7 +125,7 @@ mkdir -p "$(dirname "$OUT")"
 {
   echo "# Benchmarks over a long link"
   echo
-  [ -f "$WORK/sshd.md" ] && { cat "$WORK/sshd.md"; echo; }
+  [ -f "$WORK/sshd.md" ] && { cat "$WORK/sshd.md"; echo; cat "$WORK/rsync.md"; echo; }
   echo "## Against the built-in simulator"
   echo
   echo "Run on $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores ($(java -version 2>&1 | head -1)); $SIZE dumps; the service with"

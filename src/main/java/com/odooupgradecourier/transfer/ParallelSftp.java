@@ -47,8 +47,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class ParallelSftp implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("courier");
-    /** The size of one SFTP read or write request: OpenSSH's, which every server accepts. */
+    /** The size of the buffers pieces are read and written through. */
     private static final int REQUEST = 32 * 1024;
+    /** The bytes of an SFTP data answer before its data (length, type, request id, data length). */
+    private static final int DATA_HEADER = 4 + 1 + 4 + 4;
 
     /** Called with each piece once all of it is on the other side. */
     public interface PieceDone {
@@ -227,7 +229,9 @@ public final class ParallelSftp implements AutoCloseable {
         private long end;
 
         Reads(AbstractSftpClient client, long[] first, long fileEnd, String path, CloseableHandle handle, Lane lane) {
-            super(client, REQUEST, first[0], fileEnd, path, handle, false);
+            // a read asks for what fits the answer into one SSH packet (a server splits a 32 KiB answer into two)
+            super(client, (int) Math.min(REQUEST, client.getChannel().getLocalWindow().getPacketSize()) - DATA_HEADER, first[0], fileEnd,
+                    path, handle, false);
             this.lane = lane;
             this.end = first[1];
             this.ahead = Math.max(REQUEST, client.getChannel().getLocalWindow().getMaxSize());
@@ -279,7 +283,9 @@ public final class ParallelSftp implements AutoCloseable {
     /** One channel's writes, across pieces; tells which pieces the server acknowledged entirely. */
     private static final class Writes extends SftpOutputStreamAsync {
         Writes(AbstractSftpClient client, String path, CloseableHandle handle) {
-            super(client, REQUEST, path, handle, false);
+            // 0: each write request is made to fill one SSH packet, written as it is (a 32 KiB request with its header did
+            // not fit one: every request was copied and sent as two packets)
+            super(client, 0, path, handle, false);
         }
 
         /** Tells {@code done} of each piece of {@code sent} (oldest first) no write of which awaits its acknowledgement. */
