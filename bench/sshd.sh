@@ -7,7 +7,7 @@
 #
 #   sudo BENCH_DELAYS="0 25 100" BENCH_SIZES="256M 1G" BENCH_RUNS=3 BENCH_CHANNELS="1 8" BENCH_CHANNELS_LARGE=8 bench/sshd.sh
 #
-# (one-way ms: 25 and 100 are 50 and 200 ms round trips; a channel count is the most the courier may open, upgrade.sftp.channels.) Writes docs/benchmarks-sshd.md (BENCH_OUT overrides).
+# (one-way ms: 25 and 100 are 50 and 200 ms round trips; a channel count is the most the courier may open, upgrade.sftp.channels.) bench/wan.sh puts its section first in docs/benchmarks-wan.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DELAYS=(${BENCH_DELAYS:-0 25 100})
