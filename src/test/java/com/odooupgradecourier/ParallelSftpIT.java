@@ -1,6 +1,7 @@
 package com.odooupgradecourier;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.odooupgradecourier.transfer.ParallelSftp;
 import java.io.RandomAccessFile;
@@ -108,6 +109,47 @@ class ParallelSftpIT {
         }
         assertThat(Files.mismatch(big, server.root.resolve("big"))).isEqualTo(-1);
         assertThat(server.mostOpenAtOnce()).as("more than the 4 it starts with").isGreaterThan(4);
+    }
+
+    @Test
+    void whatTheServerAcknowledgedIsRecordedWhileTheWriterWaitsForAServerThatStoppedTakingData() throws Exception {
+        // one channel, pieces of 1 MiB; after 6 MiB the server gets nothing more but still answers for what it got, and
+        // the writer waits for window space that never comes. Every piece the server has whole is recorded meanwhile
+        // (the acknowledgements are read on a thread of their own, not by the writer between its writes), so an
+        // instance killed then has nothing acknowledged sent again (ClusterIT kills one while the server holds a write)
+        List<long[]> pieces = pieces(Files.size(local), 1 << 20);
+        ConcurrentLinkedQueue<Long> done = new ConcurrentLinkedQueue<>();
+        java.util.concurrent.atomic.AtomicReference<Exception> ended = new java.util.concurrent.atomic.AtomicReference<>();
+        Path remote = server.root.resolve("dump");
+        link.holdUpstreamAfter(6L << 20);
+        try (ParallelSftp sftp = connect()) {
+            Thread upload = new Thread(() -> {
+                try {
+                    sftp.upload(local, "dump", true, pieces, 1, n -> { }, (s, e) -> done.add(s));
+                } catch (Exception e) {
+                    ended.set(e);
+                }
+            });
+            upload.start();
+            await().atMost(Duration.ofSeconds(30)).during(Duration.ofSeconds(1)).until(() -> Files.exists(remote)
+                    && Files.size(remote) >= (4L << 20) && done.size() == Files.size(remote) >> 20);
+            link.cut();
+            upload.join(30_000);
+            assertThat(upload.isAlive()).isFalse();
+        }
+        assertThat(ended.get()).as("the transfer broke").isNotNull();
+        assertThat(done).doesNotHaveDuplicates();
+        for (long start : done) {
+            byte[] mine = new byte[1 << 20];
+            byte[] theirs = new byte[1 << 20];
+            try (RandomAccessFile a = new RandomAccessFile(local.toFile(), "r"); RandomAccessFile b = new RandomAccessFile(remote.toFile(), "r")) {
+                a.seek(start);
+                a.readFully(mine);
+                b.seek(start);
+                b.readFully(theirs);
+            }
+            assertThat(theirs).as("the piece at %d, recorded, is on the server", start).isEqualTo(mine);
+        }
     }
 
     @Test

@@ -12,7 +12,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * A TCP proxy on loopback in front of a server (a test's PostgreSQL or SFTP server), that can be cut: every connection
  * through it is dropped and new ones are closed at once, as when the server goes away; then let through again. With a
- * one-way delay it is a long link: every byte is held that long in each direction (nothing else is limited).
+ * one-way delay it is a long link: every byte is held that long in each direction (nothing else is limited). It can
+ * also stop passing what clients send after some bytes, while answers still come back: a server that stopped taking
+ * data (a hung disk, a stalled process) as its clients see it.
  */
 final class TcpProxy implements AutoCloseable {
     private final ServerSocket server;
@@ -21,6 +23,7 @@ final class TcpProxy implements AutoCloseable {
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private final long delayNanos;
     private volatile boolean cut;
+    private volatile long upstreamLeft = Long.MAX_VALUE;
 
     TcpProxy(String targetHost, int targetPort) throws IOException {
         this(targetHost, targetPort, java.time.Duration.ZERO);
@@ -58,6 +61,29 @@ final class TcpProxy implements AutoCloseable {
         cut = false;
     }
 
+    /** From now on, passes {@code bytes} more of what clients send, then holds the rest (answers go on) until {@link #cut()}. */
+    void holdUpstreamAfter(long bytes) {
+        upstreamLeft = bytes;
+    }
+
+    /** Writes {@code n} bytes client to server: those the hold leaves, then waits until the proxy is cut. */
+    private void upstream(OutputStream out, byte[] b, int n) throws IOException {
+        long pass;
+        synchronized (this) {
+            pass = Math.min(n, Math.max(0, upstreamLeft));
+            if (upstreamLeft != Long.MAX_VALUE) {
+                upstreamLeft -= pass;
+            }
+        }
+        out.write(b, 0, (int) pass);
+        if (pass < n) {
+            while (!cut) {
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+            }
+            throw new IOException("cut");
+        }
+    }
+
     private void accept() {
         while (!server.isClosed()) {
             try {
@@ -69,15 +95,15 @@ final class TcpProxy implements AutoCloseable {
                 Socket target = new Socket(targetHost, targetPort);
                 open.add(client);
                 open.add(target);
-                pump(client, target);
-                pump(target, client);
+                pump(client, target, true);
+                pump(target, client, false);
             } catch (IOException e) {
                 // the server closed, or the target refused: the client sees its connection end
             }
         }
     }
 
-    private void pump(Socket from, Socket to) {
+    private void pump(Socket from, Socket to, boolean up) {
         java.util.concurrent.LinkedBlockingQueue<Object[]> held = new java.util.concurrent.LinkedBlockingQueue<>();
         if (delayNanos > 0) {
             // what was read waits its delay here, then goes on in the order it came
@@ -100,13 +126,25 @@ final class TcpProxy implements AutoCloseable {
         Thread t = new Thread(() -> {
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 if (delayNanos == 0) {
-                    in.transferTo(out);
+                    byte[] buf = new byte[65536];
+                    for (int n = in.read(buf); n >= 0; n = in.read(buf)) {
+                        if (up) {
+                            upstream(out, buf, n);
+                        } else {
+                            out.write(buf, 0, n);
+                        }
+                    }
                 }
                 for (Object[] c = delayNanos == 0 ? null : held.take(); c != null && c[1] != null; c = held.take()) {
                     for (long wait = (long) c[0] - System.nanoTime(); wait > 0; wait = (long) c[0] - System.nanoTime()) {
                         java.util.concurrent.locks.LockSupport.parkNanos(wait);
                     }
-                    out.write((byte[]) c[1]);
+                    byte[] b = (byte[]) c[1];
+                    if (up) {
+                        upstream(out, b, b.length);
+                    } else {
+                        out.write(b);
+                    }
                 }
             } catch (IOException | InterruptedException ignored) {
                 // one side closed

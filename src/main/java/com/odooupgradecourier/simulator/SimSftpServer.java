@@ -43,12 +43,17 @@ public final class SimSftpServer {
     private volatile long dropAfterBytes = -1;
     private volatile long dropEveryAfterBytes = -1;
     private volatile long denyWritesAfterBytes = -1;
-    private volatile long holdWritesAfterBytes = -1;
+    /** One write is held: the first to find this many bytes written takes it (channels write side by side). */
+    private final AtomicLong holdWritesAfterBytes = new AtomicLong(-1);
     private final java.util.concurrent.atomic.AtomicInteger mostOpen = new java.util.concurrent.atomic.AtomicInteger();
     private static final org.apache.sshd.common.AttributeRepository.AttributeKey<java.util.concurrent.atomic.AtomicInteger> SESSION_OPEN =
             new org.apache.sshd.common.AttributeRepository.AttributeKey<>();
     private static final org.apache.sshd.common.AttributeRepository.AttributeKey<AtomicLong> SESSION_BYTES =
             new org.apache.sshd.common.AttributeRepository.AttributeKey<>();
+    private static final org.apache.sshd.common.AttributeRepository.AttributeKey<AtomicLong> SESSION_WRITTEN =
+            new org.apache.sshd.common.AttributeRepository.AttributeKey<>();
+    /** Bytes written by each session, in the order the sessions first opened a file. */
+    private final java.util.Queue<AtomicLong> writtenPerSession = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final java.util.concurrent.atomic.AtomicInteger refuseSubsystem = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.concurrent.atomic.AtomicInteger skipSubsystem = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -127,6 +132,14 @@ public final class SimSftpServer {
         return bytesWritten.get();
     }
 
+    /**
+     * Bytes written by each session that opened a file, in the order they first did: what one client sent, apart from
+     * what another (an instance killed while its writes were still queued here) had sent before.
+     */
+    public List<Long> bytesWrittenPerSession() {
+        return writtenPerSession.stream().map(AtomicLong::get).toList();
+    }
+
     /** The most files one connection had open at once since start (a transfer over several channels opens several). */
     public int mostOpenAtOnce() {
         return mostOpen.get();
@@ -153,7 +166,7 @@ public final class SimSftpServer {
      */
     public void holdWritesAfter(long bytes) {
         platform.holdAt("sftp-write");
-        holdWritesAfterBytes = bytes;
+        holdWritesAfterBytes.set(bytes);
     }
 
     /**
@@ -289,11 +302,17 @@ public final class SimSftpServer {
         private final SeekableByteChannel delegate;
         private final ServerSession session;
         private final AtomicLong sessionBytes;
+        private final AtomicLong sessionWritten;
 
         Counting(SeekableByteChannel delegate, ServerSession session) {
             this.delegate = delegate;
             this.session = session;
             this.sessionBytes = session.computeAttributeIfAbsent(SESSION_BYTES, k -> new AtomicLong());
+            this.sessionWritten = session.computeAttributeIfAbsent(SESSION_WRITTEN, k -> {
+                AtomicLong written = new AtomicLong();
+                writtenPerSession.add(written);
+                return written;
+            });
             int open = session.computeAttributeIfAbsent(SESSION_OPEN, k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
             mostOpen.accumulateAndGet(open, Math::max);
         }
@@ -326,13 +345,13 @@ public final class SimSftpServer {
             if (deny >= 0 && transferred >= deny) {
                 throw new AccessDeniedException("shared file", null, "simulated: writing is no longer allowed");
             }
-            long hold = holdWritesAfterBytes;
-            if (hold >= 0 && transferred >= hold) {
-                holdWritesAfterBytes = -1;
+            long hold = holdWritesAfterBytes.get();
+            if (hold >= 0 && transferred >= hold && holdWritesAfterBytes.compareAndSet(hold, -1)) {
                 platform.pauseAt("sftp-write");
             }
             int n = delegate.write(src);
             bytesWritten.addAndGet(n);
+            sessionWritten.addAndGet(n);
             maybeDrop(n);
             return n;
         }

@@ -82,6 +82,11 @@ public final class Lanes {
         return own.pollFirst();
     }
 
+    /** The next piece of lane {@code lane} itself (never one taken from another lane), else null. */
+    public synchronized long[] own(int lane) {
+        return lanes.get(lane).pollFirst();
+    }
+
     /** The next piece of lane {@code lane} when it begins at {@code start} (it follows on what the channel took last), else null. */
     public synchronized long[] follow(int lane, long start) {
         Deque<long[]> own = lanes.get(lane);

@@ -30,7 +30,6 @@ import org.apache.sshd.sftp.client.SftpClient.OpenMode;
 import org.apache.sshd.sftp.client.SftpClientFactory;
 import org.apache.sshd.sftp.client.impl.AbstractSftpClient;
 import org.apache.sshd.sftp.client.impl.SftpInputStreamAsync;
-import org.apache.sshd.sftp.client.impl.SftpOutputStreamAsync;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -130,7 +129,8 @@ public final class ParallelSftp implements AutoCloseable {
     /**
      * Writes {@code pieces} of {@code local} to the same offsets of {@code remote}, over up to {@code channels} channels.
      * Each channel writes its lane's pieces one after another in one stream of requests, and a piece is done (told to
-     * {@code done}) once the server acknowledged every write of it: the requests in flight never drain between pieces.
+     * {@code done}, by the channel's reader of acknowledgements: {@link WritePipeline}) once the server acknowledged every
+     * write of it: the requests in flight never drain between pieces.
      * With {@code fresh}, {@code remote} is emptied (or created) first. Answers the size of {@code remote} afterwards, as
      * the server tells it.
      */
@@ -138,36 +138,24 @@ public final class ParallelSftp implements AutoCloseable {
             throws Exception {
         long[] size = {-1};
         run(pieces, channels, moved, (sftp, lane, counted) -> {
-            java.util.ArrayDeque<long[]> sent = new java.util.ArrayDeque<>();
             // opened without truncating or appending: each channel writes its pieces at their offsets
             try (CloseableHandle h = sftp.open(remote, EnumSet.of(OpenMode.Write, OpenMode.Create));
                  FileChannel in = FileChannel.open(local, StandardOpenOption.READ);
-                 Writes out = new Writes((AbstractSftpClient) sftp, remote, h)) {
-                byte[] buf = new byte[8 * REQUEST];
-                for (long[] p = lane.get(); p != null; p = lane.get()) {
-                    out.setOffset(p[0]);
-                    long at = p[0];
-                    while (at < p[1]) {
-                        int n = in.read(ByteBuffer.wrap(buf, 0, (int) Math.min(buf.length, p[1] - at)), at);
-                        if (n < 0) {
-                            throw new IOException(local + " is shorter than " + p[1] + " bytes: it changed while being sent");
-                        }
-                        out.write(buf, 0, n);
-                        at += n;
-                        counted.accept(n);
-                        out.acknowledged(sent, done);
+                 WritePipeline out = new WritePipeline((AbstractSftpClient) sftp, h, done, Thread.currentThread().getName())) {
+                while (true) {
+                    long[] p = lane.own();
+                    if (p == null) {
+                        // only a channel with nothing unacknowledged takes work from the others: one whose server
+                        // stopped answering would otherwise take piece after piece into its window and hold them all
+                        out.drain();
+                        p = lane.get();
                     }
-                    out.flush(); // the piece's last request is on its way; its acknowledgement comes while the next piece goes
-                    sent.add(p);
-                    out.acknowledged(sent, done);
+                    if (p == null) {
+                        break;
+                    }
+                    out.write(in, local, p, counted);
                 }
-            } // closing waits until the server acknowledged every write...
-            // ...but ends quietly, as if all were acknowledged, when the channel closed meanwhile
-            if (!sftp.isOpen() || !session.isOpen()) {
-                throw new IOException("the connection to " + where + " was lost while writing " + sent.size() + " pieces");
-            }
-            for (long[] p : sent) {
-                done.done(p[0], p[1]);
+                out.finish();
             }
         }, sftp -> {
             if (fresh) {
@@ -218,9 +206,9 @@ public final class ParallelSftp implements AutoCloseable {
     }
 
     /**
-     * One channel's reads, across the pieces of its lane that follow one another: up to a window of reads in flight,
-     * asked for a piece only once the channel has taken it from its lane, so no piece is read by two channels and
-     * nothing is read beyond what the channel took.
+     * One channel's reads, across the pieces of its lane that follow one another: up to a window of reads in
+     * flight, asked for a piece only once the channel has taken it from its lane, so no piece is read by two
+     * channels and nothing is read beyond what the channel took.
      */
     private static final class Reads extends SftpInputStreamAsync {
         private final Lane lane;
@@ -234,6 +222,7 @@ public final class ParallelSftp implements AutoCloseable {
                     path, handle, false);
             this.lane = lane;
             this.end = first[1];
+            // a window ahead (what one channel can move per round trip): a break costs at most that per channel, read again
             this.ahead = Math.max(REQUEST, client.getChannel().getLocalWindow().getMaxSize());
         }
 
@@ -280,31 +269,12 @@ public final class ParallelSftp implements AutoCloseable {
         }
     }
 
-    /** One channel's writes, across pieces; tells which pieces the server acknowledged entirely. */
-    private static final class Writes extends SftpOutputStreamAsync {
-        Writes(AbstractSftpClient client, String path, CloseableHandle handle) {
-            // 0: each write request is made to fill one SSH packet, written as it is (a 32 KiB request with its header did
-            // not fit one: every request was copied and sent as two packets)
-            super(client, 0, path, handle, false);
-        }
-
-        /** Tells {@code done} of each piece of {@code sent} (oldest first) no write of which awaits its acknowledgement. */
-        void acknowledged(java.util.Deque<long[]> sent, PieceDone done) throws Exception {
-            while (!sent.isEmpty()) {
-                long[] p = sent.peekFirst();
-                for (org.apache.sshd.sftp.client.impl.SftpAckData a : pendingAcks) {
-                    if (a.offset < p[1] && a.offset + a.length > p[0]) {
-                        return;
-                    }
-                }
-                sent.pollFirst();
-                done.done(p[0], p[1]);
-            }
-        }
-    }
-
     /** A lane as one channel sees it. */
     private interface Lane {
+        /** The next piece of its own, or null. */
+        long[] own();
+
+        /** The next piece of its own or, when none is left, one taken from the fullest lane; null when all are taken. */
         long[] get();
 
         long[] follow(long start);
@@ -424,6 +394,11 @@ public final class ParallelSftp implements AutoCloseable {
      */
     private void start(List<Thread> threads, Context c, SftpClient sftp, int laneIndex) {
         Lane lane = new Lane() {
+            @Override
+            public long[] own() {
+                return c.failure().get() == null ? c.lanes().own(laneIndex) : null;
+            }
+
             @Override
             public long[] get() {
                 return c.failure().get() == null ? c.lanes().next(laneIndex) : null;

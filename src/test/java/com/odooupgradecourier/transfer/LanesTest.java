@@ -34,6 +34,16 @@ class LanesTest {
     }
 
     @Test
+    void ownNeverTakesFromAnotherLane() {
+        Lanes lanes = new Lanes(pieces(4, 100), 2);
+        assertThat(lanes.own(0)).containsExactly(0, 100);
+        assertThat(lanes.own(0)).containsExactly(100, 200);
+        assertThat(lanes.own(0)).as("its own lane is empty; lane 1's pieces stay there").isNull();
+        assertThat(lanes.left()).isEqualTo(200);
+        assertThat(lanes.next(0)).as("next takes from lane 1").containsExactly(300, 400);
+    }
+
+    @Test
     void anEmptyLaneTakesTheBackHalfOfTheFullestSoItsOwnerKeepsItsFront() {
         Lanes lanes = new Lanes(pieces(8, 100), 2);
         assertThat(lanes.next(0)).containsExactly(0, 100);
