@@ -340,6 +340,7 @@ public class CourierConfiguration implements CamelConfiguration {
         registry.bind("bounces", new Bounces(store, rows, custody, records, Path.of(failedDir),
                 Path.of(dropDir).toAbsolutePath().resolve(".courier"), context));
         registry.bind("retry", new Retry(rows, dumps, custody, data));
+        registry.bind("unreleased", new com.odooupgradecourier.dump.Unreleased(store, custody));
         registry.bind("notifications", new Notifications(outputUri));
         Progress progress = registry.lookupByNameAndType("progress", Progress.class);
         // the one meter registry: Camel's metrics and the courier's, all served by /observe/metrics

@@ -151,6 +151,30 @@ class DurableStateIT extends CourierTestSupport {
     }
 
     @Test
+    void aDeliveryCutShortBeforeItsReleaseIsReleasedByTheQueue() throws Exception {
+        courier = new CourierHarness(tmp).start();
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/cut.sql"), 5));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_cut.sql.zip")));
+        String id = courier.store().queryForObject("select id from dumps", String.class);
+        Path archived = courier.data.resolve("archive").resolve(id).resolve("cut.sql");
+        await().atMost(Duration.ofSeconds(5)).until(() -> archived.toString().equals(
+                courier.store().queryForObject("select path from dumps where step = 'delivered'", String.class)));
+        // what a stop between the delivery and its release leaves: the dump in custody with its journal (the request's
+        // key in it), the request's SSH keys on disk, the store naming the custody path
+        Path custody = Files.createDirectories(courier.data.resolve("dumps").resolve(id));
+        Files.move(archived, custody.resolve("cut.sql"));
+        Files.writeString(custody.resolve(".journal.json"), "{\"request_key\": \"the-key\"}");
+        Path keys = Files.createDirectories(courier.data.resolve("keys").resolve(id));
+        Files.writeString(keys.resolve("id_ed25519"), "a private key");
+        courier.store().update("update dumps set path = ? where id = ?", custody.resolve("cut.sql").toAbsolutePath().toString(), id);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> !Files.exists(custody));
+        assertThat(archived).exists();
+        assertThat(keys).doesNotExist();
+        assertThat(courier.store().queryForObject("select path from dumps", String.class)).isEqualTo(archived.toString());
+    }
+
+    @Test
     void withKeepDumpsDeleteADeliveredDumpIsDeletedOnlyAfterDelivery() throws Exception {
         courier = new CourierHarness(tmp).with("courier.keep-dumps", "delete").start();
         courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/gone.sql"), 5));
