@@ -75,9 +75,11 @@ class SoakIT {
             }
             try (CourierProcess last = CourierProcess.start(log, List.of(), env)) {
                 try {
-                    await().atMost(Duration.ofSeconds(240)).until(() -> delivered(h) == 20);
+                    // delivered, and released: nothing left in custody (a release a kill cut short is done by the queue once
+                    // the dead instance's lease has run out)
+                    await().atMost(Duration.ofSeconds(240)).until(() -> delivered(h) == 20 && inCustody(h) == 0);
                 } catch (org.awaitility.core.ConditionTimeoutException e) {
-                    throw new AssertionError("not all delivered (seed " + seed + "):\n" + undelivered(h, log, names), e);
+                    throw new AssertionError("not all delivered and released (seed " + seed + "):\n" + undelivered(h, log, names), e);
                 }
                 last.terminate();
             }
@@ -141,6 +143,16 @@ class SoakIT {
             }
         }
         return why.toString();
+    }
+
+    private static long inCustody(CourierHarness h) throws Exception {
+        Path custody = h.data.resolve("dumps");
+        if (!Files.isDirectory(custody)) {
+            return 0;
+        }
+        try (Stream<Path> walk = Files.walk(custody)) {
+            return walk.filter(Files::isRegularFile).count();
+        }
     }
 
     private static int delivered(CourierHarness h) throws Exception {
