@@ -33,10 +33,10 @@ import org.apache.sshd.sftp.common.SftpException;
  */
 final class WritePipeline implements AutoCloseable {
     /** A write on its way, and the piece it ends (or null). */
-    private record Sent(int id, long offset, int length, long[] piece) {
+    private record Sent(int id, long offset, long[] piece) {
     }
 
-    private static final Sent END = new Sent(-1, 0, 0, null);
+    private static final Sent END = new Sent(-1, 0, null);
 
     private final AbstractSftpClient client;
     private final byte[] handle;
@@ -98,7 +98,7 @@ final class WritePipeline implements AutoCloseable {
             synchronized (this) {
                 sentCount++;
             }
-            sent.add(new Sent(m.getId(), at - n, n, at == p[1] ? p : null));
+            sent.add(new Sent(m.getId(), at - n, at == p[1] ? p : null));
             counted.accept(n);
         }
     }
