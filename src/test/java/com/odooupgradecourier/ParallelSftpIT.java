@@ -112,6 +112,26 @@ class ParallelSftpIT {
     }
 
     @Test
+    void aWriteTheServerRefusesEndsTheUploadWithTheServersRefusalNotTheChannelClosingBehindIt() throws Exception {
+        // the refusal reaches the channel's reader of acknowledgements, which closes the channel to free a writer waiting
+        // for window space. A writer sending just then failed with "Closing" (a break that may pass: retried, QueueIT saw
+        // it in CI) instead of what the reader found, which is final. Straight to the server, four channels, a few times
+        Files.writeString(server.knownHosts, Files.readString(server.knownHosts).replace(":" + link.port() + " ", ":" + server.port() + " "));
+        server.refuseWritesFrom(3L << 20);
+        for (int i = 0; i < 5; i++) {
+            Exception ended;
+            try (ParallelSftp sftp = ParallelSftp.connect("127.0.0.1", server.port(), server.user, server.privateKey, server.knownHosts,
+                    Duration.ofSeconds(30))) {
+                ended = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+                        () -> sftp.upload(local, "dump", true, pieces(Files.size(local), 1 << 20), 4, n -> { }, (s, e) -> { }));
+            }
+            assertThat(ended).as("attempt %d", i).isInstanceOf(org.apache.sshd.sftp.common.SftpException.class);
+            assertThat(((org.apache.sshd.sftp.common.SftpException) ended).getStatus())
+                    .isEqualTo(org.apache.sshd.sftp.common.SftpConstants.SSH_FX_PERMISSION_DENIED);
+        }
+    }
+
+    @Test
     void whatTheServerAcknowledgedIsRecordedWhileTheWriterWaitsForAServerThatStoppedTakingData() throws Exception {
         // one channel, pieces of 1 MiB; after 6 MiB the server gets nothing more but still answers for what it got, and
         // the writer waits for window space that never comes. Every piece the server has whole is recorded meanwhile

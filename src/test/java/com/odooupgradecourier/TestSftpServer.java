@@ -1,12 +1,19 @@
 package com.odooupgradecourier;
 
 import com.odooupgradecourier.transfer.SshKeys;
+import java.io.IOException;
 import java.io.StringReader;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.security.PublicKey;
+import java.nio.file.attribute.FileAttribute;
 import java.util.List;
+import java.util.Set;
 import org.apache.sshd.common.config.keys.AuthorizedKeyEntry;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
@@ -14,7 +21,10 @@ import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
 import org.apache.sshd.common.file.virtualfs.VirtualFileSystemFactory;
 import org.apache.sshd.server.SshServer;
 import org.apache.sshd.server.keyprovider.SimpleGeneratorHostKeyProvider;
+import org.apache.sshd.sftp.server.FileHandle;
+import org.apache.sshd.sftp.server.SftpFileSystemAccessor;
 import org.apache.sshd.sftp.server.SftpSubsystemFactory;
+import org.apache.sshd.sftp.server.SftpSubsystemProxy;
 
 /** A second real SFTP server (MINA SSHD), as a delivery target: one user, one key, a root folder. */
 public final class TestSftpServer implements AutoCloseable {
@@ -58,7 +68,7 @@ public final class TestSftpServer implements AutoCloseable {
         server.setPasswordAuthenticator(null);
         server.setKeyboardInteractiveAuthenticator(null);
         server.setFileSystemFactory(new VirtualFileSystemFactory(root));
-        server.setSubsystemFactories(List.of(new SftpSubsystemFactory()));
+        server.setSubsystemFactories(List.of(new SftpSubsystemFactory.Builder().withFileSystemAccessor(new Refusing()).build()));
         server.addChannelListener(new org.apache.sshd.common.channel.ChannelListener() {
             @Override
             public void channelOpenSuccess(org.apache.sshd.common.channel.Channel channel) {
@@ -72,6 +82,69 @@ public final class TestSftpServer implements AutoCloseable {
         });
         server.start();
         return hostKeys;
+    }
+
+    private volatile long refuseWritesFrom = -1;
+
+    /** From now on a write at or past byte {@code offset} of a file is refused (permission denied, as a full quota); negative ends it. */
+    public void refuseWritesFrom(long offset) {
+        refuseWritesFrom = offset;
+    }
+
+    /** Files as they are, but writes past {@link #refuseWritesFrom(long)} are refused. */
+    private final class Refusing implements SftpFileSystemAccessor {
+        @Override
+        public SeekableByteChannel openFile(SftpSubsystemProxy subsystem, FileHandle fileHandle, Path file, String handle,
+                                            Set<? extends OpenOption> options, FileAttribute<?>... attrs) throws IOException {
+            SeekableByteChannel channel = SftpFileSystemAccessor.super.openFile(subsystem, fileHandle, file, handle, options, attrs);
+            return new SeekableByteChannel() {
+                @Override
+                public int write(ByteBuffer src) throws IOException {
+                    long from = refuseWritesFrom;
+                    if (from >= 0 && channel.position() + src.remaining() > from) {
+                        throw new AccessDeniedException(file.getFileName().toString(), null, "test: writing is no longer allowed");
+                    }
+                    return channel.write(src);
+                }
+
+                @Override
+                public int read(ByteBuffer dst) throws IOException {
+                    return channel.read(dst);
+                }
+
+                @Override
+                public long position() throws IOException {
+                    return channel.position();
+                }
+
+                @Override
+                public SeekableByteChannel position(long p) throws IOException {
+                    channel.position(p);
+                    return this;
+                }
+
+                @Override
+                public long size() throws IOException {
+                    return channel.size();
+                }
+
+                @Override
+                public SeekableByteChannel truncate(long size) throws IOException {
+                    channel.truncate(size);
+                    return this;
+                }
+
+                @Override
+                public boolean isOpen() {
+                    return channel.isOpen();
+                }
+
+                @Override
+                public void close() throws IOException {
+                    channel.close();
+                }
+            };
+        }
     }
 
     /** The server goes away (a target that is down): connections are refused until {@link #restart()}. */

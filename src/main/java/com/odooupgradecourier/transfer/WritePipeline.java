@@ -37,6 +37,7 @@ final class WritePipeline implements AutoCloseable {
     }
 
     private static final Sent END = new Sent(-1, 0, null);
+    private static final Duration READER_GRACE = Duration.ofSeconds(2);
 
     private final AbstractSftpClient client;
     private final byte[] handle;
@@ -93,7 +94,12 @@ final class WritePipeline implements AutoCloseable {
             buf.putUInt(n);
             buf.wpos(dataStart + n);
             // the client waits until the request before is on its way, so the buffer used the time before is free again
-            SftpMessage m = client.write(SftpConstants.SSH_FXP_WRITE, buf);
+            SftpMessage m;
+            try {
+                m = client.write(SftpConstants.SSH_FXP_WRITE, buf);
+            } catch (IOException e) {
+                throw readersCause(e);
+            }
             at += n;
             synchronized (this) {
                 sentCount++;
@@ -118,6 +124,31 @@ final class WritePipeline implements AutoCloseable {
         sent.add(END);
         reader.join();
         failed();
+    }
+
+    /**
+     * What to throw when sending failed: the reader closes the channel when the server refuses a write, so the writer's
+     * "channel closing" is only the echo of the reader's failure ("Permission denied" stays final, not a break that may
+     * pass). A reader that has not ended yet is given a moment to tell the answers that came before the channel went.
+     */
+    private IOException readersCause(IOException sending) {
+        synchronized (this) {
+            long until = System.nanoTime() + READER_GRACE.toNanos();
+            try {
+                while (failure == null && reader.isAlive() && acknowledgedCount < sentCount && System.nanoTime() < until) {
+                    wait(Math.max(1, (until - System.nanoTime()) / 1_000_000));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        try {
+            failed();
+        } catch (IOException first) {
+            first.addSuppressed(sending);
+            return first;
+        }
+        return sending;
     }
 
     private void failed() throws IOException {
