@@ -80,6 +80,44 @@ class SettleHashesTest {
     }
 
     @Test
+    void theHashFollowsTheFileThroughTheServicesOwnMovesButNotThroughAWriteBetweenThem() throws Exception {
+        Path dump = tmp.resolve("a.dump");
+        Files.write(dump, "PGDMP first content".getBytes());
+        SettleHashes lock = new SettleHashes(1000, 100, 30_000);
+        assertThat(acquire(lock, dump)).isTrue();
+        // Camel's rename into the staging area, then the service's into custody: each changes the change time
+        Path staged = Files.createDirectories(tmp.resolve(".courier/1")).resolve("a.dump");
+        Thread.sleep(20);
+        Files.move(dump, staged);
+        lock.afterMove(staged.toString());
+        Path kept = Files.createDirectories(tmp.resolve("data/1")).resolve("a.dump");
+        lock.beforeMove(staged.toString());
+        Thread.sleep(20);
+        Files.move(staged, kept);
+        lock.afterMove(kept.toString());
+        assertThat(lock.sha256Of(kept)).isEqualTo(SettleHashes.sha256(kept));
+        assertThat(lock.wholeReads()).as("read once, while it settled").isEqualTo(1);
+
+        // written between the two moves, its modification time set back: the move does not carry the hash over
+        Path other = tmp.resolve("b.dump");
+        Files.write(other, "PGDMP first content".getBytes());
+        FileTime written = Files.getLastModifiedTime(other);
+        assertThat(acquire(lock, other)).isTrue();
+        Path otherStaged = tmp.resolve(".courier/1/b.dump");
+        Files.move(other, otherStaged);
+        lock.afterMove(otherStaged.toString());
+        Thread.sleep(20);
+        Files.write(otherStaged, "PGDMP other content".getBytes(), StandardOpenOption.TRUNCATE_EXISTING);
+        Files.setLastModifiedTime(otherStaged, written);
+        lock.beforeMove(otherStaged.toString());
+        Path otherKept = tmp.resolve("data/1/b.dump");
+        Files.move(otherStaged, otherKept);
+        lock.afterMove(otherKept.toString());
+        assertThat(lock.sha256Of(otherKept)).as("read again").isEqualTo(SettleHashes.sha256(otherKept));
+        assertThat(lock.wholeReads()).isEqualTo(3);
+    }
+
+    @Test
     void aLinkIsNeverReadWhileItSettles() throws Exception {
         // a link to an endless file: reading what it points to would hold the drop folder forever
         Path link = Files.createSymbolicLink(tmp.resolve("endless.dump"), Path.of("/dev/zero"));
