@@ -88,6 +88,7 @@ public class CourierConfiguration implements CamelConfiguration {
     @PropertyInject(value = "courier.store.secret", defaultValue = "") private String storeSecret;
     @PropertyInject(value = "courier.lease-time", defaultValue = "20") private long leaseSeconds;
     @PropertyInject(value = "upgrade.poll-interval", defaultValue = "60") private long pollSeconds;
+    @PropertyInject(value = "courier.queue-interval", defaultValue = "1000") private long queueIntervalMillis;
     @PropertyInject(value = "upgrade.retry.attempts", defaultValue = "6") private int retryAttempts;
     @PropertyInject(value = "upgrade.retry.delay", defaultValue = "2000") private long retryDelay;
     @PropertyInject(value = "upgrade.retry.max-delay", defaultValue = "120000") private long retryMaxDelay;
@@ -124,7 +125,7 @@ public class CourierConfiguration implements CamelConfiguration {
             DataSource store = store(data);
             registry.bind("store", store);
             Rows rows = new Rows(store, keys(store));
-            Queue queue = new Queue(store, node(), leaseSeconds * 1000, System::currentTimeMillis);
+            Queue queue = new Queue(store, node(), leaseSeconds * 1000, queueIntervalMillis / 2, System::currentTimeMillis);
             // the heartbeat (routes/queue.yaml) renews every lease four times in its time
             context.getPropertiesComponent().addOverrideProperty("courier.lease-renewal", String.valueOf(Math.max(250, leaseSeconds * 250)));
             Dumps dumps = new Dumps(rows, queue, pollSeconds * 1000, new RetryPolicy(retryAttempts, retryDelay, retryMaxDelay),

@@ -38,6 +38,21 @@ class QueueIT extends CourierTestSupport {
     }
 
     @Test
+    void aRequestIsAskedForItsStatusEveryPollIntervalNotEveryOtherLookAtTheStore() throws Exception {
+        // upgrade.poll-interval 1 s, courier.queue-interval 1 s: a status asked just after a look at the store is due
+        // again just after the next look, and was asked only at the look after that (every 2 s: "done" seen up to 2 s late)
+        courier = new CourierHarness(tmp, com.odooupgradecourier.simulator.SimulatorConfig.defaults()
+                .timings(Duration.ofMillis(500), Duration.ofSeconds(30))).start();
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/long.sql"), 5));
+        await().atMost(Duration.ofSeconds(30)).until(() -> courier.simulator.calls("status") >= 2);
+        int first = courier.simulator.calls("status");
+        long t0 = System.nanoTime();
+        await().atMost(Duration.ofMillis(6_500)).until(() -> courier.simulator.calls("status") >= first + 4);
+        long millis = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(millis).as("ms for four more status calls, one a second").isGreaterThan(2_500);
+    }
+
+    @Test
     void anArchiveUrlAnswering503LongerThanTheRetryBudgetIsDeliveredWhenItIsBack() throws Exception {
         courier = quickRetries(new CourierHarness(tmp)).start();
         courier.simulator.inject("download", 100_000, 503, "text/html", HTML_503);

@@ -35,6 +35,7 @@ public class Queue {
     private final DataSource store;
     private final String node;
     private final long leaseMillis;
+    private final long aheadMillis;
     private final LongSupplier clock;
     private final Set<String> held = ConcurrentHashMap.newKeySet();
     private final Object leases = new Object();
@@ -47,10 +48,20 @@ public class Queue {
      * @param leaseMillis how long a lease holds without a heartbeat ({@link #renewLeases()})
      */
     public Queue(DataSource store, String node, long leaseMillis, LongSupplier clock) {
+        this(store, node, leaseMillis, 0, clock);
+    }
+
+    /**
+     * @param aheadMillis what falls due this much later is taken now: half the time between two looks at the store
+     *                    ({@code courier.queue-interval}), so work is taken at the look nearest its time, not at the first
+     *                    look after it (a status asked every second, just after a look, was otherwise asked every 2 s)
+     */
+    public Queue(DataSource store, String node, long leaseMillis, long aheadMillis, LongSupplier clock) {
         this.store = store;
         this.node = node;
         this.owner = node;
         this.leaseMillis = leaseMillis;
+        this.aheadMillis = aheadMillis;
         this.clock = clock;
     }
 
@@ -109,7 +120,7 @@ public class Queue {
                      + "or lease_until < ?) order by next_attempt_at, received_millis limit " + CLAIM_BATCH + ") "
                      + "and (lease_until is null or lease_until < ?) returning *")) {
             synchronized (leases) {
-                Rows.bind(s, owner, now + leaseMillis, now, now, now);
+                Rows.bind(s, owner, now + leaseMillis, now + aheadMillis, now, now);
                 List<Map<String, Object>> rows;
                 try (ResultSet rs = s.executeQuery()) {
                     rows = Rows.rows(rs);
