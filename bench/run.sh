@@ -19,7 +19,12 @@ MANY_SIZE=${BENCH_MANY_SIZE:-32M}
 OUT=${BENCH_OUT:-docs/benchmarks.md}
 XMX=128m
 UPGRADE_SECONDS=1   # the simulator's own "upgrade" time: 0 s pending + 1 s processing
-SETTLE_MS=${BENCH_SETTLE_MS:-2000}   # courier.settle-time of the end-to-end run (the default is 5000)
+SETTLE_MS=${BENCH_SETTLE_MS:-5000}   # courier.settle-time of the end-to-end run (5000 is the default)
+# the service runs with the JVM options and environment the systemd unit gives it (its -Xmx aside);
+# BENCH_JAVA_OPTS and BENCH_ENV (e.g. "" for the JVM's defaults) override them
+UNIT=deploy/odoo-upgrade-courier.service
+JAVA_OPTS=${BENCH_JAVA_OPTS-$(sed -n 's|^ExecStart=[^ ]*java \(.*\) -jar .*|\1|p' "$UNIT" | tr ' ' '\n' | { grep -v '^-Xmx' || true; } | xargs)}
+SERVICE_ENV=${BENCH_ENV-$(sed -n 's|^Environment=||p' "$UNIT" | xargs)}
 
 JAR=target/odoo-upgrade-courier.jar
 [ -f "$JAR" ] || mvn -B -q package -DskipTests
@@ -27,7 +32,7 @@ for tool in curl jq sftp ssh-keygen numfmt; do command -v "$tool" >/dev/null || 
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/courier-bench.XXXXXX")
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "${BENCH_KEEP:-}" ] && echo "bench: kept $WORK" >&2 || rm -rf "$WORK"; }
 trap cleanup EXIT
 
 free_port() { # a port nothing listens on
@@ -71,8 +76,8 @@ courier_run() {
   ( cd "$PWD" && env UPGRADE_API_URL="$API" UPGRADE_CONTRACT=$CONTRACT UPGRADE_EMAIL=bench@example.com \
       UPGRADE_POLL_INTERVAL=1 COURIER_SETTLE_TIME=500 COURIER_PROGRESS_INTERVAL=5 COURIER_HTTP_PORT="$(free_port)" \
       COURIER_DROP_DIR="$dir/drop" COURIER_OUTPUT_URI="file:$dir/out" COURIER_FAILED_DIR="$dir/failed" \
-      COURIER_DATA_DIR="$dir/data" COURIER_MAX_PARALLEL_TRANSFERS=2 COURIER_KEEP_DUMPS=delete "$@" \
-      java -Xmx$XMX -jar "$JAR" >"$dir/log" 2>&1 ) &
+      COURIER_DATA_DIR="$dir/data" COURIER_MAX_PARALLEL_TRANSFERS=2 COURIER_KEEP_DUMPS=delete $SERVICE_ENV "$@" \
+      java -Xmx$XMX $JAVA_OPTS -jar "$JAR" >"$dir/log" 2>&1 ) &
   local pid=$!; PIDS+=($pid)
   for _ in $(seq 1 120); do grep -qs 'Odoo Upgrade Courier ready' "$dir/log" && break; sleep 0.5; done
   local count=1; [ -d "$file" ] && count=$(ls "$file" | wc -l)
@@ -88,7 +93,10 @@ courier_run() {
     grep -q 'FAILED' "$dir/log" && { echo "bench: $name failed, see its log:" >&2; tail -20 "$dir/log" >&2; exit 1; }
     sleep 0.2
   done
-  DONE_MS=$(now_ms)
+  # when the service logged the last delivery (the log's local time of day, on the day it ended)
+  local t; t=$(grep 'DELIVERED' "$dir/log" | tail -1 | cut -c1-12)
+  DONE_MS=$(date -d "$(date +%F) $t" +%s%3N)
+  [ "$DONE_MS" -le "$(now_ms)" ] || DONE_MS=$((DONE_MS - 86400000))
   # the java process is the child of the subshell
   local jpid; jpid=$(pgrep -P "$pid" java || echo "$pid")
   RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$jpid/status" 2>/dev/null || echo 0)
@@ -137,6 +145,8 @@ for size in "${SIZES[@]}"; do
   platform=$(( $(log_ms "$WORK/sim.log" "request $req has its upgraded archive") - $(log_ms "$WORK/sim.log" "request $req is being upgraded") ))
   platform=$(( platform > UPGRADE_SECONDS * 1000 ? platform : UPGRADE_SECONDS * 1000 ))
   overhead=$((e2e - SETTLE_MS - platform - svc_up - svc_down))
+  # of it, from the archive being ready until the next status call saw it (upgrade.poll-interval is 1 s here)
+  poll_wait=$(( $(log_ms "$log" 'is done: the upgraded database is ready') - $(log_ms "$WORK/sim.log" "request $req has its upgraded archive") ))
   hash_wait=$(( $(log_ms "$log" 'dump, [0-9]+ bytes, sha256') - $(log_ms "$log" ': received$') ))
 
   # the service, SFTP upload
@@ -150,7 +160,7 @@ for size in "${SIZES[@]}"; do
   ROWS+=("| $size | HTTPS upload | $(mbps "$bytes" "$svc_up") MB/s | curl $(mbps "$bytes" "$curl_up") MB/s | $(ratio "$curl_up" "$svc_up") |")
   ROWS+=("| $size | SFTP upload | $(mbps "$bytes" "$svc_sftp") MB/s | OpenSSH sftp $(mbps "$bytes" "$openssh_up") MB/s | $(ratio "$openssh_up" "$svc_sftp") |")
   ROWS+=("| $size | download (+ delivery) | $(mbps "$archive_bytes" "$svc_down") MB/s | curl $(mbps "$archive_bytes" "$curl_down") MB/s | $(ratio "$curl_down" "$svc_down") |")
-  ROWS+=("| $size | copied in → delivered | $((e2e)) ms | settle time $SETTLE_MS ms, platform $platform ms, the service's transfers $((svc_up + svc_down)) ms | overhead $overhead ms (received → hashed $hash_wait ms) |")
+  ROWS+=("| $size | copied in → delivered | $((e2e)) ms | settle time $SETTLE_MS ms, platform $platform ms, the service's transfers $((svc_up + svc_down)) ms | overhead $overhead ms (received → hashed $hash_wait ms, archive ready → status seen $poll_wait ms) |")
   ROWS+=("| $size | peak RSS (-Xmx$XMX) | $((rss / 1024)) MB | | |")
   rm -f "$src"
 done
@@ -168,7 +178,8 @@ mkdir -p "$(dirname "$OUT")"
   echo "# Benchmarks"
   echo
   echo "Run on $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB of memory"
-  echo "($(java -version 2>&1 | head -1)); the service with -Xmx$XMX, against the built-in simulator on loopback."
+  echo "($(java -version 2>&1 | head -1)); the service with -Xmx$XMX${JAVA_OPTS:+ $JAVA_OPTS}${SERVICE_ENV:+ and $SERVICE_ENV}"
+  echo "($([ -n "${BENCH_JAVA_OPTS+set}${BENCH_ENV+set}" ] && echo "BENCH_JAVA_OPTS, BENCH_ENV" || echo "as deploy/odoo-upgrade-courier.service runs it")), against the built-in simulator on loopback."
   echo "Rerun: \`bench/run.sh [sizes]\` (default \`256M 2G\`; \`BENCH_MANY\`, \`BENCH_MANY_SIZE\`, \`BENCH_OUT\`)."
   echo
   echo "| dump | what | the service | reference | service / reference (throughput) |"

@@ -7,7 +7,8 @@
 #
 #   sudo BENCH_DELAYS="0 25 100" BENCH_SIZES="256M 1G" BENCH_RUNS=3 BENCH_CHANNELS="1 8" BENCH_CHANNELS_LARGE=8 bench/sshd.sh
 #
-# (one-way ms: 25 and 100 are 50 and 200 ms round trips; a channel count is the most the courier may open, upgrade.sftp.channels.) bench/wan.sh puts its section first in docs/benchmarks-wan.md.
+# (one-way ms: 25 and 100 are 50 and 200 ms round trips; a channel count is the most the courier may open, upgrade.sftp.channels;
+# BENCH_JAVA_OPTS: options for the courier's JVM, e.g. a profiler.) bench/wan.sh puts its section first in docs/benchmarks-wan.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DELAYS=(${BENCH_DELAYS:-0 25 100})
@@ -73,7 +74,7 @@ for size in "${SIZES[@]}"; do
       t[sftp_up]+="$(( (e - s) / 1000000 )) "
       s=$(date +%s%N); sftp "${ssh_opts[@]}" -b "$WORK/get" courier-bench@127.0.0.1 >/dev/null; e=$(date +%s%N)
       t[sftp_down]+="$(( (e - s) / 1000000 )) "; rm -f "$WORK/got"
-      java -cp "$JAR" bench/SftpBench.java "$PX" "$SSHD" courier-bench "$WORK/key" "$WORK/known_hosts" "$WORK/src" upload/courier \
+      java ${BENCH_JAVA_OPTS:-} -cp "$JAR" bench/SftpBench.java "$PX" "$SSHD" courier-bench "$WORK/key" "$WORK/known_hosts" "$WORK/src" upload/courier \
         "${CHANNELS[@]}" >"$WORK/bench.out" 2>"$WORK/bench.err" || { cat "$WORK/bench.err" >&2; exit 1; }
       while read -r dir ch secs _; do t[courier_${dir}_$ch]+="$(awk -v s="$secs" 'BEGIN { printf "%d", s * 1000 }') "; done <"$WORK/bench.out"
     done
