@@ -52,9 +52,10 @@ public class Queue {
     }
 
     /**
-     * @param aheadMillis what falls due this much later is taken now: half the time between two looks at the store
-     *                    ({@code courier.queue-interval}), so work is taken at the look nearest its time, not at the first
-     *                    look after it (a status asked every second, just after a look, was otherwise asked every 2 s)
+     * @param aheadMillis what falls due this much later is taken at a periodic look: half the time between two looks at
+     *                    the store ({@code courier.queue-interval}), so work is taken at the look nearest its time, not at
+     *                    the first look after it (a status asked every second, just after a look, was otherwise asked
+     *                    every 2 s)
      */
     public Queue(DataSource store, String node, long leaseMillis, long aheadMillis, LongSupplier clock) {
         this.store = store;
@@ -108,7 +109,17 @@ public class Queue {
      * checks again, row by row, that it is free, so two nodes never take the same dump), and the rows it took, oldest due
      * first. A dump this node still works on (its lease ran out while the store was slow) is not handed out twice.
      */
-    public synchronized List<Map<String, Object>> claimDue() throws SQLException {
+    public List<Map<String, Object>> claimDue() throws SQLException {
+        return claimDue(false);
+    }
+
+    /**
+     * As {@link #claimDue()}; at the periodic look ({@code courier.queue-interval}) what falls due before the middle of
+     * the next interval is taken too, at the look nearest its time (a look that follows a step's end takes only what is
+     * due: a short wait before a retry stays a wait).
+     */
+    public synchronized List<Map<String, Object>> claimDue(Boolean periodicLook) throws SQLException {
+        long ahead = Boolean.TRUE.equals(periodicLook) ? aheadMillis : 0;
         if (nodes != null && !nodes.held()) {
             return List.of(); // another instance took this node id over: no more work here
         }
@@ -120,7 +131,7 @@ public class Queue {
                      + "or lease_until < ?) order by next_attempt_at, received_millis limit " + CLAIM_BATCH + ") "
                      + "and (lease_until is null or lease_until < ?) returning *")) {
             synchronized (leases) {
-                Rows.bind(s, owner, now + leaseMillis, now + aheadMillis, now, now);
+                Rows.bind(s, owner, now + leaseMillis, now + ahead, now, now);
                 List<Map<String, Object>> rows;
                 try (ResultSet rs = s.executeQuery()) {
                     rows = Rows.rows(rs);

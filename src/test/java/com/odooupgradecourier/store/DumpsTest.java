@@ -124,6 +124,21 @@ class DumpsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"sqlite", "postgresql"})
+    void thePeriodicLookTakesWhatFallsDueBeforeTheMiddleOfTheNextIntervalAndALookAfterAStepOnlyWhatIsDue(String kind) throws Exception {
+        DataSource ds = open(kind);
+        Queue queue = new Queue(ds, "a", LEASE, 500, clock::get);
+        queue.receive("soon", "soon.sql", "/custody/soon.sql");
+        queue.receive("later", "later.sql", "/custody/later.sql");
+        // both are due at the clock's time: one falls due 300 ms on, the other 700 ms on
+        new TestStore(ds).update("update dumps set next_attempt_at = ? where id = 'soon'", clock.get() + 300);
+        new TestStore(ds).update("update dumps set next_attempt_at = ? where id = 'later'", clock.get() + 700);
+        assertThat(queue.claimDue()).as("after a step: only what is due").isEmpty();
+        assertThat(queue.claimDue(null)).isEmpty();
+        assertThat(queue.claimDue(true)).extracting(r -> r.get("id")).containsExactly("soon");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgresql"})
     void aTransitionByANodeThatLostTheLeaseIsRefused(String kind) throws Exception {
         DataSource ds = open(kind);
         StoreNode a = node(ds, "a");
