@@ -147,10 +147,7 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
         settled.put(taken.fileKey(), taken);
         trim(settled);
         // taken: the file consumer renames it into the drop folder's staging area next (preMove)
-        if (hashes.containsKey(taken)) {
-            moving.put(taken.fileKey(), taken);
-            trim(moving);
-        }
+        aboutToMove(taken);
     }
 
     private static void trim(Map<?, ?> m) {
@@ -164,17 +161,26 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
      * ({@link #afterMove}) when it is exactly as it was hashed now, change time included.
      */
     public void beforeMove(@ExchangeProperty("dumpPath") String path) throws IOException {
-        FileStamp now;
-        try {
-            now = FileStamp.of(Path.of(path));
-        } catch (NoSuchFileException gone) {
-            return;
+        FileStamp now = stampOf(path);
+        if (now != null) {
+            aboutToMove(now);
         }
-        synchronized (this) {
-            if (hashes.containsKey(now)) {
-                moving.put(now.fileKey(), now);
-                trim(moving);
-            }
+    }
+
+    /** A file exactly as {@code now} is about to be moved: a hash kept for it follows it. */
+    private synchronized void aboutToMove(FileStamp now) {
+        if (hashes.containsKey(now)) {
+            moving.put(now.fileKey(), now);
+            trim(moving);
+        }
+    }
+
+    /** The stamp of the file at {@code path}, or null when it is gone. */
+    private static FileStamp stampOf(String path) throws IOException {
+        try {
+            return FileStamp.of(Path.of(path));
+        } catch (NoSuchFileException gone) {
+            return null;
         }
     }
 
@@ -186,10 +192,8 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
      * last look, right before Camel's rename).
      */
     public void afterMove(@ExchangeProperty("dumpPath") String path) throws IOException {
-        FileStamp now;
-        try {
-            now = FileStamp.of(Path.of(path));
-        } catch (NoSuchFileException gone) {
+        FileStamp now = stampOf(path);
+        if (now == null) {
             return;
         }
         synchronized (this) {
