@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import org.apache.camel.Exchange;
-import org.apache.camel.ExchangeProperty;
 import org.apache.camel.component.file.GenericFile;
 import org.apache.camel.component.file.GenericFileOperations;
 import org.apache.camel.component.file.strategy.FileChangedExclusiveReadLockStrategy;
@@ -41,8 +40,6 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
     private final java.util.Set<String> danglingSaid = new java.util.LinkedHashSet<>();
     /** How each file looked when it was taken as settled, by device and inode (a move in the same file system keeps them). */
     private final Map<String, FileStamp> settled = new LinkedHashMap<>();
-    /** Hashed files the service is about to move, exactly as they were just before, by device and inode. */
-    private final Map<String, FileStamp> moving = new LinkedHashMap<>();
 
     public SettleHashes(long settleMillis, long checkIntervalMillis, long timeoutMillis) {
         setMinAge(settleMillis);
@@ -121,7 +118,9 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
         if (seen.equals(FileStamp.of(path))) {
             synchronized (this) {
                 hashes.put(seen, hex);
-                trim(hashes);
+                while (hashes.size() > KEPT) {
+                    hashes.remove(hashes.keySet().iterator().next());
+                }
             }
         }
     }
@@ -145,63 +144,8 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
 
     private synchronized void remember(FileStamp taken) {
         settled.put(taken.fileKey(), taken);
-        trim(settled);
-        // taken: the file consumer renames it into the drop folder's staging area next (preMove)
-        aboutToMove(taken);
-    }
-
-    private static void trim(Map<?, ?> m) {
-        while (m.size() > KEPT) {
-            m.remove(m.keySet().iterator().next());
-        }
-    }
-
-    /**
-     * The service is about to move the dump at {@code path} (into custody): a hash kept for it follows it through the move
-     * ({@link #afterMove}) when it is exactly as it was hashed now, change time included.
-     */
-    public void beforeMove(@ExchangeProperty("dumpPath") String path) throws IOException {
-        FileStamp now = stampOf(path);
-        if (now != null) {
-            aboutToMove(now);
-        }
-    }
-
-    /** A file exactly as {@code now} is about to be moved: a hash kept for it follows it. */
-    private synchronized void aboutToMove(FileStamp now) {
-        if (hashes.containsKey(now)) {
-            moving.put(now.fileKey(), now);
-            trim(moving);
-        }
-    }
-
-    /** The stamp of the file at {@code path}, or null when it is gone. */
-    private static FileStamp stampOf(String path) throws IOException {
-        try {
-            return FileStamp.of(Path.of(path));
-        } catch (NoSuchFileException gone) {
-            return null;
-        }
-    }
-
-    /**
-     * The service just moved the dump now at {@code path} (Camel's rename into the staging area, or into custody). A
-     * rename changes a file's change time, so a hash kept for the file as it was before would not be found: it is kept
-     * for the file as it is now when the file is the same one with the same size and modification time. Only its own
-     * rename changed it in between: the file was exactly as hashed just before ({@link #beforeMove}, or the read lock's
-     * last look, right before Camel's rename).
-     */
-    public void afterMove(@ExchangeProperty("dumpPath") String path) throws IOException {
-        FileStamp now = stampOf(path);
-        if (now == null) {
-            return;
-        }
-        synchronized (this) {
-            FileStamp was = moving.remove(now.fileKey());
-            String hex = was == null ? null : hashes.remove(was);
-            if (hex != null && !was.contentMayDiffer(now)) {
-                hashes.put(now, hex);
-            }
+        while (settled.size() > KEPT) {
+            settled.remove(settled.keySet().iterator().next());
         }
     }
 
@@ -216,7 +160,7 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
     /** How many times this lock read a whole file (while settling, or when asked for a hash it did not keep). */
     final java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
 
-    /** How many times a whole file was read for its hash (once per dump when it was hashed while it settled). */
+    /** How many times a whole file was read for its hash (while settling, or when asked for a hash it did not keep). */
     public int wholeReads() {
         return reads.get();
     }
@@ -228,7 +172,8 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-        byte[] buf = new byte[1 << 20];
+        // reads of 256 KiB: larger ones take a new direct buffer each (jdk.nio.maxCachedBufferSize in the systemd unit)
+        byte[] buf = new byte[256 * 1024];
         try (InputStream in = Files.newInputStream(file)) {
             int n;
             while ((n = in.read(buf)) > 0) {
