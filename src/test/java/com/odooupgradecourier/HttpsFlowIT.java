@@ -25,6 +25,22 @@ class HttpsFlowIT extends CourierTestSupport {
 
 
     @Test
+    void bytesSentOverHttpsThatDoNotHashToTheDumpsSha256FailTheDump() throws Exception {
+        // the check that what was sent is what was hashed: the recorded sha256 made wrong while create waits
+        courier = new CourierHarness(tmp).start();
+        courier.simulator.holdAt("create");
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/sent.sql"), 50));
+        await().atMost(Duration.ofSeconds(30)).until(() -> courier.simulator.heldAt("create") == 1);
+        courier.store().update("update dumps set sha256 = ? where file_name = 'sent.sql'", "0".repeat(64));
+        courier.simulator.release("create");
+        JsonNode record = awaitRecord("sent.sql");
+        assertThat(record.get("step").asText()).isEqualTo("upload");
+        assertThat(record.get("error").asText()).contains("the bytes sent hash to", "0".repeat(64));
+        assertThat(courier.out.resolve("upgraded_sent.sql.zip")).doesNotExist();
+        assertThat(courier.simulator.calls("process")).as("not asked to upgrade what was not the dump").isZero();
+    }
+
+    @Test
     void aDroppedDumpIsDeliveredUpgradedAndKept() throws Exception {
         courier = new CourierHarness(tmp).start();
         Path dump = TestDumps.plainSql(tmp.resolve("staging/acme prod.sql"), 2000);
