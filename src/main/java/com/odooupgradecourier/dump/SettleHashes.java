@@ -160,11 +160,6 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
     /** How many times this lock read a whole file (while settling, or when asked for a hash it did not keep). */
     final java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
 
-    /** How many times a whole file was read for its hash (while settling, or when asked for a hash it did not keep). */
-    public int wholeReads() {
-        return reads.get();
-    }
-
     static String sha256(Path file) throws IOException {
         MessageDigest sha;
         try {

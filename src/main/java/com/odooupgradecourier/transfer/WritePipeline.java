@@ -111,12 +111,23 @@ final class WritePipeline implements AutoCloseable {
 
     /** Waits until every write sent so far was acknowledged (and its piece told); throws the first failure. */
     void drain() throws IOException, InterruptedException {
-        synchronized (this) {
-            while (acknowledgedCount < sentCount && failure == null && reader.isAlive()) {
-                wait(1_000);
-            }
-        }
+        awaitAcknowledged(null);
         failed();
+    }
+
+    /**
+     * Waits until every write sent so far was acknowledged, the reader failed or ended, or {@code atMost} passed (null:
+     * no bound).
+     */
+    private synchronized void awaitAcknowledged(Duration atMost) throws InterruptedException {
+        long until = atMost == null ? 0 : System.nanoTime() + atMost.toNanos();
+        while (acknowledgedCount < sentCount && failure == null && reader.isAlive()) {
+            long left = atMost == null ? 1_000 : (until - System.nanoTime()) / 1_000_000;
+            if (left <= 0) {
+                return;
+            }
+            wait(Math.min(1_000, left));
+        }
     }
 
     /** Waits until every write sent was acknowledged (and its piece told), then ends the reader; throws the first failure. */
@@ -132,15 +143,10 @@ final class WritePipeline implements AutoCloseable {
      * pass). A reader that has not ended yet is given a moment to tell the answers that came before the channel went.
      */
     private IOException readersCause(IOException sending) {
-        synchronized (this) {
-            long until = System.nanoTime() + READER_GRACE.toNanos();
-            try {
-                while (failure == null && reader.isAlive() && acknowledgedCount < sentCount && System.nanoTime() < until) {
-                    wait(Math.max(1, (until - System.nanoTime()) / 1_000_000));
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        try {
+            awaitAcknowledged(READER_GRACE);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         try {
             failed();
