@@ -168,7 +168,9 @@ class DurableStateIT extends CourierTestSupport {
         Files.writeString(keys.resolve("id_ed25519"), "a private key");
         courier.store().update("update dumps set path = ? where id = ?", custody.resolve("cut.sql").toAbsolutePath().toString(), id);
 
-        await().atMost(Duration.ofSeconds(30)).until(() -> !Files.exists(custody));
+        // the release archives the dump (custody's folder goes), then records where it is: both, not the first alone
+        await().atMost(Duration.ofSeconds(30)).until(() -> !Files.exists(custody)
+                && archived.toString().equals(courier.store().queryForObject("select path from dumps", String.class)));
         assertThat(archived).exists();
         assertThat(keys).doesNotExist();
         assertThat(courier.store().queryForObject("select path from dumps", String.class)).isEqualTo(archived.toString());
