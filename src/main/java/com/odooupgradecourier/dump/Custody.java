@@ -37,18 +37,22 @@ public class Custody {
             "processing", "done", "downloading", "downloaded");
 
     /**
-     * Before a step is taken up: the dump the store says is on its way is still held (its file or at least its folder).
-     * When both are gone, the store is older than what happened to the dump (a store restored from a backup made before
-     * the dump was delivered, whose folder then left custody): nothing is done again for it.
+     * Before a step is taken up: the dump the store says is on its way is still held (its file or at least its folder,
+     * or its folder in custody: a stop between {@link #take} and the step that records the new place leaves the store
+     * naming the staging folder {@code take} emptied). When all are gone, the store is older than what happened to the
+     * dump (a store restored from a backup made before the dump was delivered, whose folder then left custody): nothing
+     * is done again for it.
      */
     public void requireHeld(@org.apache.camel.ExchangeProperty("dumpStep") String step,
                             @org.apache.camel.ExchangeProperty("dumpPath") String dumpPath,
-                            @org.apache.camel.ExchangeProperty("fileName") String fileName) throws CustodyLostException {
+                            @org.apache.camel.ExchangeProperty("fileName") String fileName,
+                            @org.apache.camel.ExchangeProperty("dumpId") String dumpId) throws CustodyLostException {
         if (!HELD.contains(step) || dumpPath == null) {
             return;
         }
         Path dump = Path.of(dumpPath);
-        if (Files.exists(dump, NOFOLLOW) || dump.getParent() != null && Files.exists(dump.getParent(), NOFOLLOW)) {
+        if (Files.exists(dump, NOFOLLOW) || dump.getParent() != null && Files.exists(dump.getParent(), NOFOLLOW)
+                || dumpId != null && Files.exists(dumpsDir.resolve(dumpId), NOFOLLOW)) {
             return;
         }
         throw new CustodyLostException(fileName + " is at step " + step + " in the store, but it is no longer held (" + dump.getParent()

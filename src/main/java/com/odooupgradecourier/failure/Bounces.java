@@ -53,6 +53,7 @@ public class Bounces {
         String fileName = exchange.getProperty("fileName", String.class);
         String path = custody.moveToFailed(exchange.getProperty("dumpPath", String.class), failedDir.toString(), fileName);
         exchange.setProperty("dumpPath", path);
+        exchange.setProperty("dumpWhere", held(path) ? "at " + path : "no longer where the service kept it (" + path + ")");
         exchange.setProperty("recordPath", custody.writeRecord(records.build(exchange), path, failedDir.toString(), fileName,
                 exchange.getProperty("dumpId", String.class)));
         if (exchange.getProperty("dumpStep") != null) {
@@ -69,9 +70,15 @@ public class Bounces {
         List<Map<String, Object>> unfinished;
         try (Connection c = store.getConnection()) {
             unfinished = Rows.query(c, "select * from dumps where step = 'failed' and (path like ? or path like ?) "
-                    + "and (lease_owner is null or lease_until < ?)", 20, custody.dumpsDir() + "/%", staging + "/%", System.currentTimeMillis());
+                    + "and (lease_owner is null or lease_until < ?)", 500, custody.dumpsDir() + "/%", staging + "/%", System.currentTimeMillis());
         }
-        unfinished.forEach(this::finish);
+        // a dump no longer where its row says has nothing left to move: its record was written when it failed (a store
+        // older than what became of the dump), so it is not written again at every look
+        unfinished.stream().filter(row -> held((String) row.get("path"))).limit(20).forEach(this::finish);
+    }
+
+    private static boolean held(String path) {
+        return path != null && java.nio.file.Files.exists(Path.of(path), java.nio.file.LinkOption.NOFOLLOW_LINKS);
     }
 
     private void finish(Map<String, Object> row) {
@@ -84,7 +91,7 @@ public class Bounces {
         try {
             bounce(ex);
             said.remove(id);
-            LOG.warn("{}: its bounce is finished now: the dump is at {}, its record {}", row.get("file_name"), ex.getProperty("dumpPath"),
+            LOG.warn("{}: its bounce is finished now: the dump is {}, its record {}", row.get("file_name"), ex.getProperty("dumpWhere"),
                     ex.getProperty("recordPath"));
         } catch (Exception e) {
             if (said.add(id)) {
