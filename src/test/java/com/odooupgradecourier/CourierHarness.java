@@ -116,6 +116,11 @@ public final class CourierHarness implements AutoCloseable {
         return new TestStore(dataSource());
     }
 
+    /** A bean of the running service, by its name in the registry. */
+    public <T> T bean(String name, Class<T> type) {
+        return courier.context().getRegistry().lookupByNameAndType(name, type);
+    }
+
     public DataSource dataSource() {
         return courier.context().getRegistry().lookupByNameAndType("store", DataSource.class);
     }

@@ -18,6 +18,22 @@ class DropFolderEdgesIT extends CourierTestSupport {
     private final HttpClient http = HttpClient.newHttpClient();
 
     @Test
+    void aDumpCopiedInIsReadForItsHashOnceWhileItSettlesAndItsBytesSentAreCheckedAgainstThatHash() throws Exception {
+        // a settle time the first look cannot miss: the dump is still settling when the drop folder first sees it
+        courier = new CourierHarness(tmp).with("courier.settle-time", "3000").start();
+        com.odooupgradecourier.dump.SettleHashes hashes = courier.bean("settleHashes", com.odooupgradecourier.dump.SettleHashes.class);
+        Path dump = TestDumps.customFormat(tmp.resolve("staging/copied.dump"), 1 << 20);
+        String sha256 = com.odooupgradecourier.dump.DumpInspector.sha256(dump);
+        courier.dropFile(dump);
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_copied.dump.zip")));
+        // the renames into the staging area and into custody change the file's change time: the hash made while it settled
+        // is provisional, not read again (1.5 s at 2 GB), and the HTTPS upload checked the bytes it sent against it
+        assertThat(hashes.wholeReads()).as("whole reads of the dump for its hash").isEqualTo(1);
+        assertThat(courier.store().queryForList("select sha256 || ' ' || sha256_from from dumps", String.class))
+                .containsExactly(sha256 + " settling");
+    }
+
+    @Test
     void aNameWithABackslashGetsARecordUnderItsOwnNameAndNothingIsLeftBehind() throws Exception {
         courier = new CourierHarness(tmp).start();
         String name = "acme\\prod.sql";

@@ -60,6 +60,24 @@ class JsonRpcFlowIT extends CourierTestSupport {
      * again by itself, so a finished rsync is never run again and the dump gets through.
      */
     @Test
+    void aHashMadeWhileTheDumpSettledThatTheFileDoesNotMatchFailsItBeforeRsyncSendsAByte() throws Exception {
+        // rsync's bytes are not hashed here: a provisional sha256 (made before the service's renames) is checked against the
+        // file first. Made wrong while the dump waits, held at admission (a production upgrade with no test), then let go
+        courier = CourierHarness.jsonrpc(tmp).start();
+        Path staging = Files.createDirectories(tmp.resolve("staging"));
+        Files.writeString(staging.resolve("moved.dump.properties"), "aim = production\n");
+        courier.dropFile(staging.resolve("moved.dump.properties"));
+        courier.dropFile(TestDumps.customFormat(staging.resolve("moved.dump"), 1 << 20));
+        await().atMost(Duration.ofSeconds(30)).until(() -> courier.store().queryForList("select step from dumps", String.class).contains("held"));
+        courier.store().update("update dumps set sha256 = ?, sha256_from = 'settling', step = 'admitted', next_attempt_at = 0", "0".repeat(64));
+        JsonNode record = awaitRecord("moved.dump");
+        assertThat(record.get("step").asText()).isEqualTo("upload");
+        assertThat(record.get("error").asText()).contains("the file changed while it was being taken", "not to the sha256 " + "0".repeat(64));
+        assertThat(courier.rpc.calls("transfer/start")).as("no transfer begun").isZero();
+        assertThat(courier.out.resolve("upgraded_moved.dump.zip")).doesNotExist();
+    }
+
+    @Test
     void everyThirdCallAnswered503IsAskedAgainAloneAndTheDumpGetsThrough() throws Exception {
         courier = CourierHarness.jsonrpc(tmp).start();
         courier.rpc.unavailableEvery(3);

@@ -53,6 +53,37 @@ class SftpTransferIT extends CourierTestSupport {
     }
 
     @Test
+    void aHashMadeWhileTheDumpSettledThatTheFileDoesNotMatchFailsItBeforeAnyByteGoesOverSftp() throws Exception {
+        // SFTP does not hash the pieces it sends: a provisional sha256 (made before the service's renames) is checked
+        // against the file first. Made wrong while create waits, as a write right after a rename would leave it
+        courier = new CourierHarness(tmp).with("upgrade.transfer", "sftp").start();
+        courier.simulator.holdAt("create");
+        courier.dropFile(TestDumps.customFormat(tmp.resolve("staging/moved.dump"), SIZE));
+        await().atMost(Duration.ofSeconds(30)).until(() -> courier.simulator.heldAt("create") == 1);
+        courier.store().update("update dumps set sha256 = ?, sha256_from = 'settling' where file_name = 'moved.dump'", "0".repeat(64));
+        courier.simulator.release("create");
+        com.fasterxml.jackson.databind.JsonNode record = awaitRecord("moved.dump");
+        assertThat(record.get("step").asText()).isEqualTo("upload");
+        assertThat(record.get("error").asText()).contains("the file changed while it was being taken", "not to the sha256 " + "0".repeat(64));
+        assertThat(courier.simulator.calls("request_sftp_access")).as("nothing sent").isZero();
+        assertThat(courier.out.resolve("upgraded_moved.dump.zip")).doesNotExist();
+    }
+
+    @Test
+    void aProvisionalHashTheFileMatchesIsKeptAsCheckedAndTheDumpGoesOverSftp() throws Exception {
+        courier = new CourierHarness(tmp).with("upgrade.transfer", "sftp").with("courier.settle-time", "3000").start();
+        Path dump = TestDumps.customFormat(tmp.resolve("staging/settled.dump"), SIZE);
+        byte[] original = Files.readAllBytes(dump);
+        courier.dropFile(dump);
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_settled.dump.zip")));
+        assertThat(HttpsFlowIT.unzip(courier.out.resolve("upgraded_settled.dump.zip")).get("dump.sql")).isEqualTo(original);
+        assertThat(courier.store().queryForObject("select sha256_from from dumps", String.class)).as("checked before it was sent")
+                .isEqualTo("custody");
+        assertThat(courier.bean("settleHashes", com.odooupgradecourier.dump.SettleHashes.class).wholeReads())
+                .as("read while it settled, and before the SFTP upload").isEqualTo(2);
+    }
+
+    @Test
     void aBrokenUploadResumesWithTheMissingBytesOnly() throws Exception {
         try (LogLines log = new LogLines()) {
             courier = new CourierHarness(tmp).with("upgrade.transfer", "sftp").start();

@@ -27,6 +27,9 @@ public class DumpInspector {
     private static final Pattern SQL = Pattern.compile(
             "(?m)(PostgreSQL database dump|^SET [a-z_]+ = |^CREATE (TABLE|SCHEMA|SEQUENCE|FUNCTION|EXTENSION) |^COPY [\\w.\"]+ .*FROM stdin;|^SELECT pg_catalog\\.)");
     private static final int MAX_PLATFORM_NAME = 100;
+    /** Where a dump's sha256 was read ({@code sha256_from}): while it settled in the drop folder (provisional), or in custody. */
+    static final String SETTLING = "settling";
+    static final String CUSTODY = "custody";
 
     private final SettleHashes hashes;
 
@@ -61,13 +64,15 @@ public class DumpInspector {
         WholeDump.require(file, format);
         exchange.setProperty("dumpFormat", format);
         exchange.setProperty("dumpSize", before.size());
-        // computed while the file settled in the drop folder when it is still that file; read now otherwise
-        String sha256 = hashes.sha256Of(file);
+        // computed while the file settled in the drop folder when it is still that file (provisional: the bytes sent are
+        // checked against it); read now otherwise
+        SettleHashes.Sha256 sha256 = hashes.sha256Of(file);
         FileStamp after = FileStamp.of(file);
         if (!after.equals(before)) {
             throw changed(before.text(), after);
         }
-        exchange.setProperty("dumpSha256", sha256);
+        exchange.setProperty("dumpSha256", sha256.hex());
+        exchange.setProperty("sha256From", sha256.whileSettling() ? SETTLING : CUSTODY);
         // the file as it was hashed: checked again before its bytes go anywhere (checkUnchanged)
         exchange.setProperty("fileStamp", after.text());
         exchange.setProperty("platformFilename", platformName(exchange.getProperty("fileName", String.class)));
@@ -100,6 +105,26 @@ public class DumpInspector {
     /** The sha256 of a file, read now. */
     public static String sha256(Path file) throws IOException {
         return SettleHashes.sha256(file);
+    }
+
+    /**
+     * Before an upload that does not hash what it sends (SFTP in pieces over several channels, rsync): a sha256 made
+     * while the dump settled, before the service's renames, is checked against the file as it is now (between the
+     * checks that it is the file stamped when admitted); {@code sha256From} says it was read in custody then.
+     *
+     * @throws FileChangedException the file is not what was hashed while it settled
+     */
+    public void confirmSha256(Exchange exchange) throws IOException {
+        if (!SETTLING.equals(exchange.getProperty("sha256From", String.class))) {
+            return;
+        }
+        String sha256 = exchange.getProperty("dumpSha256", String.class);
+        String now = hashes.sha256Now(Path.of(exchange.getProperty("dumpPath", String.class)));
+        if (!now.equals(sha256)) {
+            throw new FileChangedException("the file changed while it was being taken — copy it again (it hashes to " + now
+                    + ", not to the sha256 " + sha256 + " it had when it settled)");
+        }
+        exchange.setProperty("sha256From", CUSTODY);
     }
 
     /**

@@ -25,9 +25,12 @@ import org.slf4j.LoggerFactory;
  * {@code readLock=changed} with {@code readLockMinAge} does), and the wait is put to use: once the file is seen
  * unchanged between two looks, its sha256 is computed while it settles, so admitting it does not read it again.
  *
- * <p>A hash is kept only for the file exactly as it was read: the same file (device and inode), size and
- * modification time before and after the read. Anything else (a file changed while being read, a copy made by
- * the custody) is hashed again when admitted.
+ * <p>A hash is kept only for the file exactly as it was read (the same stamp before and after the read), and given
+ * at admission to the same file (device and inode) with the same size and modification time. The service's own
+ * renames (into the drop folder's staging area, into custody) change the file's change time as a write does, so
+ * such a hash is provisional ({@link Sha256#whileSettling}): it serves the duplicate check, and the bytes sent are
+ * checked against it (an HTTPS upload hashes what it sends; an SFTP or rsync upload reads the file for its hash
+ * first). A file read again when admitted gets a hash that is not.
  */
 public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
     private static final Logger LOG = LoggerFactory.getLogger(SettleHashes.class);
@@ -35,7 +38,12 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
     private static final int KEPT = 1000;
 
     private static final Logger LOG_COURIER = LoggerFactory.getLogger("courier");
-    private final Map<FileStamp, String> hashes = new LinkedHashMap<>();
+    /** A hash made while a file settled, with the file's stamp when it was read. */
+    private record Kept(FileStamp stamp, String hex) {
+    }
+
+    /** The hashes made while files settled, by device and inode. */
+    private final Map<String, Kept> hashes = new LinkedHashMap<>();
     /** The links to nothing already said (each is said once). */
     private final java.util.Set<String> danglingSaid = new java.util.LinkedHashSet<>();
     /** How each file looked when it was taken as settled, by device and inode (a move in the same file system keeps them). */
@@ -102,7 +110,8 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
     }
 
     private synchronized boolean known(FileStamp seen) {
-        return hashes.containsKey(seen);
+        Kept kept = hashes.get(seen.fileKey());
+        return kept != null && kept.stamp().equals(seen);
     }
 
     private void hash(Path path, FileStamp seen) throws IOException {
@@ -117,7 +126,7 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
         }
         if (seen.equals(FileStamp.of(path))) {
             synchronized (this) {
-                hashes.put(seen, hex);
+                hashes.put(seen.fileKey(), new Kept(seen, hex));
                 while (hashes.size() > KEPT) {
                     hashes.remove(hashes.keySet().iterator().next());
                 }
@@ -126,18 +135,30 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
     }
 
     /**
-     * The sha256 of {@code file}: the one computed while it settled when the file is still exactly what was read
-     * then, otherwise read now.
+     * A dump's sha256, and whether it was read while the dump settled and the file changed stamp since (its change
+     * time, which the service's renames move too): then it is provisional, and the bytes sent are checked against it.
      */
-    public String sha256Of(Path file) throws IOException {
-        FileStamp seen = FileStamp.of(file);
-        String hex;
+    public record Sha256(String hex, boolean whileSettling) {
+    }
+
+    /**
+     * The sha256 of {@code file}: the one computed while it settled when the file is still the same file with the same
+     * size and modification time (provisional when its change time moved since), otherwise read now. Given once.
+     */
+    public Sha256 sha256Of(Path file) throws IOException {
+        FileStamp now = FileStamp.of(file);
+        Kept kept;
         synchronized (this) {
-            hex = hashes.remove(seen);
+            kept = hashes.remove(now.fileKey());
         }
-        if (hex != null) {
-            return hex;
+        if (kept != null && !kept.stamp().contentMayDiffer(now)) {
+            return new Sha256(kept.hex(), !kept.stamp().equals(now));
         }
+        return new Sha256(sha256Now(file), false);
+    }
+
+    /** The sha256 of {@code file}, read now (counted with the other whole reads). */
+    public String sha256Now(Path file) throws IOException {
         reads.incrementAndGet();
         return sha256(file);
     }
@@ -159,6 +180,11 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
 
     /** How many times this lock read a whole file (while settling, or when asked for a hash it did not keep). */
     final java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** How many times a whole file was read for its hash (while it settled, when admitted, before an upload). */
+    public int wholeReads() {
+        return reads.get();
+    }
 
     static String sha256(Path file) throws IOException {
         MessageDigest sha;

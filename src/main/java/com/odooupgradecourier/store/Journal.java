@@ -28,7 +28,7 @@ public final class Journal {
     /** The columns a journal keeps, as the store holds them (the key sealed). */
     static final List<String> COLUMNS = List.of("id", "file_name", "size", "sha256", "format", "platform_name", "contract", "email",
             "target", "aim", "timezone", "restore", "restore_name", "env_vars", "request_id", "request_key", "host_uri",
-            "received_millis", "file_stamp", "step");
+            "received_millis", "file_stamp", "sha256_from", "step");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private Journal() {

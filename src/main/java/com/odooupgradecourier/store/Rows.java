@@ -43,7 +43,7 @@ public class Rows {
             "host_uri", "hostUri", "env_vars", "envVars", "pg_compatible", "pgCompatible", "file_stamp", "fileStamp",
             "restore_role", "restoreRole", "filestore_path", "filestorePath", "missing_attachments", "missingAttachments",
             "neutralized", "neutralized", "source_database", "sourceDatabase", "pg_version", "pgVersion",
-            "source", "source");
+            "source", "source", "sha256_from", "sha256From");
     /** The steps of a dump the platform no longer works on, as an SQL list: such a dump is not in flight. */
     static final String LEFT_PLATFORM = Step.sqlList(Step::leftPlatform);
     /** Columns that hold the request key (itself, or in a platform URL): sealed with courier.store.secret. */

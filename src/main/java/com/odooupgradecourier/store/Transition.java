@@ -34,14 +34,14 @@ public enum Transition {
     /** Inspected, settings applied; refused when another unfinished dump has the same sha256. */
     ADMIT("admitted", EnumSet.of(RECEIVED), ADMITTED, Due.NOW,
             "path", "size", "sha256", "format", "platform_name", "contract", "email", "target", "aim", "timezone",
-            "restore", "restore_name", "env_vars", "file_stamp", "source_database", "source"),
+            "restore", "restore_name", "env_vars", "file_stamp", "sha256_from", "source_database", "source"),
     /**
      * Inspected like an admitted dump, but held: a production upgrade with no recent test of its source (the reason in
      * {@code last_error}). Not due until released.
      */
     HOLD("held", EnumSet.of(RECEIVED), HELD, Due.NEVER,
             "path", "size", "sha256", "format", "platform_name", "contract", "email", "target", "aim", "timezone",
-            "restore", "restore_name", "env_vars", "file_stamp", "source_database", "source", "last_error"),
+            "restore", "restore_name", "env_vars", "file_stamp", "sha256_from", "source_database", "source", "last_error"),
     /** A held dump goes on (a test of its source was delivered, or a person released it): admitted, due at once. */
     RELEASE("released", EnumSet.of(HELD), ADMITTED, Due.NOW),
     /** The platform created the request: its id and key are kept before any byte is sent. */

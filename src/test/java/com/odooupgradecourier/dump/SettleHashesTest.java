@@ -1,6 +1,7 @@
 package com.odooupgradecourier.dump;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.File;
 import java.nio.file.Files;
@@ -52,40 +53,54 @@ class SettleHashesTest {
             assertThat(acquire(lock, dump)).isTrue();
             assertThat(parts).as("taken only once the copy ended").hasValue(8);
             assertThat(copy.isDone()).as("the copy ended").isTrue();
-            assertThat(lock.sha256Of(dump)).isEqualTo(SettleHashes.sha256(dump)).hasSize(64);
+            assertThat(lock.sha256Of(dump).hex()).isEqualTo(SettleHashes.sha256(dump)).hasSize(64);
         } finally {
             copier.shutdownNow();
         }
     }
 
     @Test
-    void theHashMadeWhileSettlingIsUsedOnlyForTheFileExactlyAsItWasRead() throws Exception {
+    void theHashMadeWhileSettlingIsGivenOnceAndIsFinalOnlyForTheFileExactlyAsItWasRead() throws Exception {
         Path dump = tmp.resolve("a.dump");
         Files.write(dump, "PGDMP first content".getBytes());
         SettleHashes lock = new SettleHashes(1000, 100, 30_000);
         assertThat(acquire(lock, dump)).isTrue();
         assertThat(lock.reads).as("read once while it settled").hasValue(1);
-        assertThat(lock.sha256Of(dump)).isEqualTo(SettleHashes.sha256(dump));
+        assertThat(lock.sha256Of(dump)).isEqualTo(new SettleHashes.Sha256(SettleHashes.sha256(dump), false));
         assertThat(lock.reads).as("admitting it did not read it again").hasValue(1);
-        assertThat(lock.sha256Of(dump)).as("kept for one admission only").isEqualTo(SettleHashes.sha256(dump));
+        assertThat(lock.sha256Of(dump)).as("kept for one admission only").isEqualTo(new SettleHashes.Sha256(SettleHashes.sha256(dump), false));
         assertThat(lock.reads).hasValue(2);
-
-        // rewritten in place with the same size and its modification time set back (touch -r): not the file read
-        Files.write(dump, "PGDMP first content".getBytes());
-        FileTime written = Files.getLastModifiedTime(dump);
-        assertThat(acquire(lock, dump)).isTrue();
-        Files.write(dump, "PGDMP other content".getBytes(), StandardOpenOption.TRUNCATE_EXISTING);
-        Files.setLastModifiedTime(dump, written);
-        assertThat(lock.sha256Of(dump)).as("read again: its change time moved").isEqualTo(SettleHashes.sha256(dump));
     }
 
     @Test
-    void aWriteRightAfterTheRenameIntoStagingWithItsModificationTimeSetBackIsHashedAsItIs() throws Exception {
-        // a rename changes the change time as a write does: a hash made while the file settled cannot be carried over
-        // Camel's rename into the staging area (a user with the file open wrote through it right after the rename and
-        // set its modification time back: it was admitted with the hash of what it held before, and sent as it is now)
+    void theServicesRenamesKeepTheHashButMakeItProvisional() throws Exception {
+        // Camel's rename into the staging area and the move into custody change the change time: the hash made while the
+        // dump settled is given (no second read of the whole dump), as one the bytes sent must be checked against
         Path dump = tmp.resolve("a.dump");
         Files.write(dump, "PGDMP first content".getBytes());
+        String settled = SettleHashes.sha256(dump);
+        SettleHashes lock = new SettleHashes(1000, 100, 30_000);
+        assertThat(acquire(lock, dump)).isTrue();
+        Path staged = Files.createDirectories(tmp.resolve(".courier/1")).resolve("a.dump");
+        Files.move(dump, staged);
+        Path custody = Files.createDirectories(tmp.resolve("dumps/1")).resolve("a.dump");
+        Files.move(staged, custody);
+        assertThat(lock.sha256Of(custody)).isEqualTo(new SettleHashes.Sha256(settled, true));
+        assertThat(lock.reads).as("read once, while it settled").hasValue(1);
+        // and its check before an upload that does not hash what it sends passes, reading it
+        org.apache.camel.Exchange exchange = admitted(custody, settled);
+        new DumpInspector(lock).confirmSha256(exchange);
+        assertThat(exchange.getProperty("sha256From")).isEqualTo("custody");
+    }
+
+    @Test
+    void aWriteRightAfterTheRenameIntoStagingWithItsModificationTimeSetBackIsCaughtBeforeItIsSent() throws Exception {
+        // a rename changes the change time as a write does: a user with the file open can write through it right after the
+        // service's rename and set its modification time back. The hash made while it settled is given as provisional, and
+        // the bytes are checked against it before they count as sent: read for SFTP and rsync, hashed as sent for HTTPS
+        Path dump = tmp.resolve("a.dump");
+        Files.write(dump, "PGDMP first content".getBytes());
+        String settled = SettleHashes.sha256(dump);
         FileTime written = Files.getLastModifiedTime(dump);
         SettleHashes lock = new SettleHashes(1000, 100, 30_000);
         assertThat(acquire(lock, dump)).isTrue();
@@ -93,7 +108,22 @@ class SettleHashesTest {
         Files.move(dump, staged);
         Files.write(staged, "PGDMP other content".getBytes(), StandardOpenOption.TRUNCATE_EXISTING);
         Files.setLastModifiedTime(staged, written);
-        assertThat(lock.sha256Of(staged)).isEqualTo(SettleHashes.sha256(staged));
+        SettleHashes.Sha256 given = lock.sha256Of(staged);
+        assertThat(given).isEqualTo(new SettleHashes.Sha256(settled, true));
+        DumpInspector inspector = new DumpInspector(lock);
+        assertThatThrownBy(() -> inspector.confirmSha256(admitted(staged, given.hex())))
+                .isInstanceOf(com.odooupgradecourier.support.FileChangedException.class)
+                .hasMessageContaining("it hashes to " + SettleHashes.sha256(staged));
+        assertThatThrownBy(() -> inspector.checkSent(given.hex(), SettleHashes.sha256(staged)))
+                .isInstanceOf(com.odooupgradecourier.support.FileChangedException.class);
+    }
+
+    private static org.apache.camel.Exchange admitted(Path dump, String sha256) {
+        org.apache.camel.Exchange exchange = new DefaultExchange(new DefaultCamelContext());
+        exchange.setProperty("dumpPath", dump.toString());
+        exchange.setProperty("dumpSha256", sha256);
+        exchange.setProperty("sha256From", "settling");
+        return exchange;
     }
 
     @Test
