@@ -30,7 +30,52 @@ class DropFolderEdgesIT extends CourierTestSupport {
         // is provisional, not read again (1.5 s at 2 GB), and the HTTPS upload checked the bytes it sent against it
         assertThat(hashes.wholeReads()).as("whole reads of the dump for its hash").isEqualTo(1);
         assertThat(courier.store().queryForList("select sha256 || ' ' || sha256_from from dumps", String.class))
-                .containsExactly(sha256 + " settling");
+                .containsExactly(sha256 + " provisional");
+    }
+
+    @Test
+    void aWriteRightAfterTheRenameNeverPassesForACopyOfADumpInFlight() throws Exception {
+        // b.dump, a copy of a.dump (in flight), hashed while it settles; its user writes through the file still open right
+        // after the service's rename and sets its modification time back. Its provisional hash names a.dump: it is checked
+        // against the file before b.dump is refused as a copy (it was refused as one, its user told there was nothing to do)
+        courier = new CourierHarness(tmp).with("courier.settle-time", "3000").start();
+        courier.simulator.holdAt("create");
+        int size = 3 << 20;
+        Path a = TestDumps.customFormat(tmp.resolve("staging/a.dump"), size);
+        Files.setLastModifiedTime(a, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minusSeconds(3600)));
+        Path b = Files.copy(a, tmp.resolve("staging/b.dump"));
+        courier.dropFile(a);
+        await().atMost(Duration.ofSeconds(30)).until(() -> courier.simulator.heldAt("create") == 1);
+        try (java.nio.channels.FileChannel open = java.nio.channels.FileChannel.open(b, java.nio.file.StandardOpenOption.WRITE)) {
+            Path fd = openFileOf(b);
+            // just copied: it settles (and is hashed meanwhile) for courier.settle-time from now
+            java.nio.file.attribute.FileTime modified = java.nio.file.attribute.FileTime.from(java.time.Instant.now());
+            Files.setLastModifiedTime(b, modified);
+            Path dropped = courier.dropFile(b);
+            await().pollInterval(Duration.ofMillis(1)).atMost(Duration.ofSeconds(30)).until(() -> !Files.exists(dropped));
+            open.write(java.nio.ByteBuffer.wrap(new byte[] {9, 9, 9, 9, 9, 9, 9, 9}), size / 2);
+            Files.setLastModifiedTime(fd, modified);
+        }
+        com.fasterxml.jackson.databind.JsonNode record = awaitRecord("b.dump");
+        assertThat(record.get("error").asText()).doesNotContain("already in flight").contains("the file changed while it was being taken");
+        assertThat(courier.bean("settleHashes", com.odooupgradecourier.dump.SettleHashes.class).wholeReads())
+                .as("a.dump read when admitted; b.dump while it settled, and again before it was refused").isEqualTo(3);
+    }
+
+    /** The /proc/self/fd entry of a file this process holds open: its times can be set through it after a rename. */
+    private static Path openFileOf(Path file) throws java.io.IOException {
+        try (java.util.stream.Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds.toList()) {
+                try {
+                    if (Files.readSymbolicLink(fd).equals(file.toAbsolutePath())) {
+                        return fd;
+                    }
+                } catch (java.io.IOException closedMeanwhile) {
+                    // not this one
+                }
+            }
+        }
+        throw new IllegalStateException(file + " is not open");
     }
 
     @Test

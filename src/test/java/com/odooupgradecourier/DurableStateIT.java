@@ -89,6 +89,43 @@ class DurableStateIT extends CourierTestSupport {
     }
 
     /**
+     * A stop between a bounce's move of the dump into the failed folder and its record: the store still places the dump
+     * in custody. Its record is written beside it once the service is back (the dump is found by its inode), once.
+     */
+    @Test
+    void aStopBetweenTheMoveToTheFailedFolderAndTheRecordHasItsRecordWrittenLater() throws Exception {
+        courier = new CourierHarness(tmp).start();
+        courier.simulator.holdAt("create");
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/k.sql"), 30));
+        await().atMost(Duration.ofSeconds(30)).until(() -> courier.simulator.heldAt("create") == 1);
+        String custodyPath = courier.store().queryForObject("select path from dumps", String.class);
+        // made to fail at upload: a write with its modification time set back
+        java.nio.file.attribute.FileTime modified = Files.getLastModifiedTime(Path.of(custodyPath));
+        Files.writeString(Path.of(custodyPath), " ", java.nio.file.StandardOpenOption.APPEND);
+        Files.setLastModifiedTime(Path.of(custodyPath), modified);
+        courier.simulator.release("create");
+        awaitRecord("k.sql");
+        courier.stopCourier();
+        // as a stop after Custody.moveToFailed, before the record and the row's new path
+        Files.delete(courier.failed.resolve("k.sql.error.json"));
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + courier.data.resolve("courier.db"));
+             java.sql.PreparedStatement update = c.prepareStatement("update dumps set path = ?, lease_owner = null, lease_until = null")) {
+            update.setString(1, custodyPath);
+            assertThat(update.executeUpdate()).isEqualTo(1);
+        }
+        courier.start();
+        JsonNode r = awaitRecord("k.sql");
+        assertThat(r.get("error").asText()).contains("the file changed while it was being taken");
+        await().atMost(Duration.ofSeconds(10)).until(() -> courier.failed.resolve("k.sql").toString()
+                .equals(courier.store().queryForObject("select path from dumps", String.class)));
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).until(() -> {
+            try (Stream<Path> failed = Files.list(courier.failed)) {
+                return failed.map(f -> f.getFileName().toString()).sorted().toList().equals(java.util.List.of("k.sql", "k.sql.error.json"));
+            }
+        });
+    }
+
+    /**
      * A stop right after a dump was moved from the drop folder's staging area into custody, before the step that records
      * its new place: the store names the staging folder the move emptied. The dump is still held (its folder in custody),
      * so it is taken up again and delivered, never failed as a dump the store is older than (a clean-clone CI run's soak

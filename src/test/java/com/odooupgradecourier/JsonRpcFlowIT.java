@@ -69,7 +69,7 @@ class JsonRpcFlowIT extends CourierTestSupport {
         courier.dropFile(staging.resolve("moved.dump.properties"));
         courier.dropFile(TestDumps.customFormat(staging.resolve("moved.dump"), 1 << 20));
         await().atMost(Duration.ofSeconds(30)).until(() -> courier.store().queryForList("select step from dumps", String.class).contains("held"));
-        courier.store().update("update dumps set sha256 = ?, sha256_from = 'settling', step = 'admitted', next_attempt_at = 0", "0".repeat(64));
+        courier.store().update("update dumps set sha256 = ?, sha256_from = 'provisional', step = 'admitted', next_attempt_at = 0", "0".repeat(64));
         JsonNode record = awaitRecord("moved.dump");
         assertThat(record.get("step").asText()).isEqualTo("upload");
         assertThat(record.get("error").asText()).contains("the file changed while it was being taken", "not to the sha256 " + "0".repeat(64));

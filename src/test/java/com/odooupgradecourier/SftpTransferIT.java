@@ -60,13 +60,44 @@ class SftpTransferIT extends CourierTestSupport {
         courier.simulator.holdAt("create");
         courier.dropFile(TestDumps.customFormat(tmp.resolve("staging/moved.dump"), SIZE));
         await().atMost(Duration.ofSeconds(30)).until(() -> courier.simulator.heldAt("create") == 1);
-        courier.store().update("update dumps set sha256 = ?, sha256_from = 'settling' where file_name = 'moved.dump'", "0".repeat(64));
+        courier.store().update("update dumps set sha256 = ?, sha256_from = 'provisional' where file_name = 'moved.dump'", "0".repeat(64));
         courier.simulator.release("create");
         com.fasterxml.jackson.databind.JsonNode record = awaitRecord("moved.dump");
         assertThat(record.get("step").asText()).isEqualTo("upload");
         assertThat(record.get("error").asText()).contains("the file changed while it was being taken", "not to the sha256 " + "0".repeat(64));
         assertThat(courier.simulator.calls("request_sftp_access")).as("nothing sent").isZero();
         assertThat(courier.out.resolve("upgraded_moved.dump.zip")).doesNotExist();
+    }
+
+    @Test
+    void aDumpRewrittenInCustodyIsNeverSentOverSftpByARetry() throws Exception {
+        // moved in whole (hashed in custody), rewritten in place with the same size and its modification time set back
+        // while create waits: caught at upload. A retry brings it back from the failed folder, where anyone who could
+        // write there could have written it: its hash is checked against it again before SFTP sends a byte (it was sent
+        // and delivered, other bytes than its sha256 says)
+        courier = new CourierHarness(tmp).with("upgrade.transfer", "sftp").start();
+        courier.simulator.holdAt("create");
+        Path dump = TestDumps.customFormat(tmp.resolve("staging/r.dump"), SIZE);
+        Files.setLastModifiedTime(dump, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minusSeconds(3600)));
+        courier.dropFile(dump);
+        await().atMost(Duration.ofSeconds(30)).until(() -> courier.simulator.heldAt("create") == 1);
+        assertThat(courier.store().queryForObject("select sha256_from from dumps", String.class)).isEqualTo("custody");
+        Path inCustody = Path.of(courier.store().queryForObject("select path from dumps", String.class));
+        java.nio.file.attribute.FileTime modified = Files.getLastModifiedTime(inCustody);
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(inCustody.toFile(), "rw")) {
+            f.seek(SIZE / 2);
+            f.write(new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+        }
+        Files.setLastModifiedTime(inCustody, modified);
+        courier.simulator.release("create");
+        assertThat(awaitRecord("r.dump").get("error").asText()).contains("the file changed while it was being taken");
+        String id = courier.store().queryForObject("select id from dumps", String.class);
+        courier.bean("retry", com.odooupgradecourier.service.Retry.class).retry(id);
+        com.fasterxml.jackson.databind.JsonNode again = awaitRecord("r.dump");
+        assertThat(again.get("step").asText()).isEqualTo("upload");
+        assertThat(again.get("error").asText()).contains("the file changed while it was being taken", "it hashes to");
+        assertThat(courier.simulator.sftpServer().bytesWritten()).as("nothing sent").isZero();
+        assertThat(courier.out.resolve("upgraded_r.dump.zip")).doesNotExist();
     }
 
     @Test

@@ -119,6 +119,33 @@ public class Custody {
     }
 
     /**
+     * A dump the store still places in custody or staging, moved into {@code failedDir} by a bounce a stop cut short
+     * before its record: the file of its name (or {@code <name>.1}, …, as {@link #moveToFailed} chose) that has no record
+     * beside it and is the same file (device and inode) its stamp names. Null when there is none (or no stamp).
+     */
+    public Path movedToFailed(String fileName, Path failedDir, String stamp) {
+        if (stamp == null || stamp.isBlank()) {
+            return null;
+        }
+        String fileKey = stamp.split(" ")[0];
+        for (int i = 0; ; i++) {
+            Path candidate = failedDir.resolve(Names.fit(i == 0 ? fileName : fileName + "." + i));
+            boolean there = Files.exists(candidate, NOFOLLOW);
+            boolean recorded = Files.exists(record(candidate), NOFOLLOW);
+            if (!there && !recorded) {
+                return null; // the first name no bounce took: it went no further
+            }
+            try {
+                if (there && !recorded && com.odooupgradecourier.support.FileStamp.of(candidate).fileKey().equals(fileKey)) {
+                    return candidate;
+                }
+            } catch (IOException gone) {
+                // looked at the next name
+            }
+        }
+    }
+
+    /**
      * Writes the error record (the body) beside the failed dump as {@code <dump>.error.json}, never over
      * another file, and returns its path.
      */

@@ -27,8 +27,12 @@ public class DumpInspector {
     private static final Pattern SQL = Pattern.compile(
             "(?m)(PostgreSQL database dump|^SET [a-z_]+ = |^CREATE (TABLE|SCHEMA|SEQUENCE|FUNCTION|EXTENSION) |^COPY [\\w.\"]+ .*FROM stdin;|^SELECT pg_catalog\\.)");
     private static final int MAX_PLATFORM_NAME = 100;
-    /** Where a dump's sha256 was read ({@code sha256_from}): while it settled in the drop folder (provisional), or in custody. */
-    static final String SETTLING = "settling";
+    /**
+     * What a dump's sha256 is ({@code sha256_from}): provisional (read while it settled in the drop folder, before the
+     * service's renames; or a retry brought it back from the failed folder), checked against the bytes sent; or read in
+     * custody.
+     */
+    static final String PROVISIONAL = "provisional";
     static final String CUSTODY = "custody";
 
     private final SettleHashes hashes;
@@ -72,7 +76,7 @@ public class DumpInspector {
             throw changed(before.text(), after);
         }
         exchange.setProperty("dumpSha256", sha256.hex());
-        exchange.setProperty("sha256From", sha256.whileSettling() ? SETTLING : CUSTODY);
+        exchange.setProperty("sha256From", sha256.whileSettling() ? PROVISIONAL : CUSTODY);
         // the file as it was hashed: checked again before its bytes go anywhere (checkUnchanged)
         exchange.setProperty("fileStamp", after.text());
         exchange.setProperty("platformFilename", platformName(exchange.getProperty("fileName", String.class)));
@@ -115,7 +119,7 @@ public class DumpInspector {
      * @throws FileChangedException the file is not what was hashed while it settled
      */
     public void confirmSha256(Exchange exchange) throws IOException {
-        if (!SETTLING.equals(exchange.getProperty("sha256From", String.class))) {
+        if (!PROVISIONAL.equals(exchange.getProperty("sha256From", String.class))) {
             return;
         }
         String sha256 = exchange.getProperty("dumpSha256", String.class);

@@ -164,6 +164,12 @@ public class SettleHashes extends FileChangedExclusiveReadLockStrategy {
     }
 
     private synchronized void remember(FileStamp taken) {
+        Kept kept = hashes.get(taken.fileKey());
+        if (kept != null && !kept.stamp().equals(taken)) {
+            // not the file that was hashed (a file since gone whose inode another one got, with its modification time set
+            // to the same): nothing of the kept hash may be given to it
+            hashes.remove(taken.fileKey());
+        }
         settled.put(taken.fileKey(), taken);
         while (settled.size() > KEPT) {
             settled.remove(settled.keySet().iterator().next());

@@ -72,9 +72,33 @@ public class Bounces {
             unfinished = Rows.query(c, "select * from dumps where step = 'failed' and (path like ? or path like ?) "
                     + "and (lease_owner is null or lease_until < ?)", 500, custody.dumpsDir() + "/%", staging + "/%", System.currentTimeMillis());
         }
-        // a dump no longer where its row says has nothing left to move: its record was written when it failed (a store
-        // older than what became of the dump), so it is not written again at every look
         unfinished.stream().filter(row -> held((String) row.get("path"))).limit(20).forEach(this::finish);
+        // a dump no longer where its row says: moved into the failed folder by a bounce a stop cut short before its record
+        // (then the record is written beside it), or gone (a store older than what became of the dump: its record was
+        // written when it failed, and is not written again at every look)
+        unfinished.stream().filter(row -> !held((String) row.get("path"))).forEach(this::finishRecord);
+    }
+
+    private void finishRecord(Map<String, Object> row) {
+        String fileName = (String) row.get("file_name");
+        Path moved = custody.movedToFailed(fileName, failedDir, (String) row.get("file_stamp"));
+        if (moved == null) {
+            return;
+        }
+        Exchange ex = new DefaultExchange(camel);
+        rows.load(ex, row);
+        ex.setProperty("step", row.get("failed_step"));
+        ex.setProperty("failure", new Exception(String.valueOf(row.get("last_error"))));
+        ex.setProperty("whatToDo", row.get("what_to_do"));
+        ex.setProperty("failedDir", failedDir.toString());
+        ex.setProperty("dumpPath", moved.toString());
+        try {
+            String record = custody.writeRecord(records.build(ex), moved.toString(), failedDir.toString(), fileName, (String) row.get("id"));
+            rows.update(ex, "path");
+            LOG.warn("{}: its bounce is finished now: the dump is at {}, its record {}", fileName, moved, record);
+        } catch (Exception e) {
+            LOG.debug("{}: its record cannot be written yet: {}", fileName, e.getMessage());
+        }
     }
 
     private static boolean held(String path) {

@@ -128,7 +128,9 @@ public class Rows {
     /** The dump's file as it is now (a retry brought it back into custody): later checks compare with this. */
     public void restamp(String id, String stamp) throws SQLException {
         try (Connection c = store.getConnection()) {
-            update(c, "update dumps set file_stamp = ? where id = ?", stamp, id);
+            // out of custody, anyone who could write the failed folder could write it: its sha256 is checked against it
+            // again before an upload that does not hash what it sends (SFTP, rsync); HTTPS hashes what it sends
+            update(c, "update dumps set file_stamp = ?, sha256_from = 'provisional' where id = ?", stamp, id);
         }
     }
 

@@ -143,8 +143,8 @@ public final class Store {
             // 16: what the platform's upgrade report of every delivered dump says (its warnings and headings), for its page
             "ALTER TABLE dumps ADD COLUMN report_warnings INTEGER",
             "ALTER TABLE dumps ADD COLUMN report_headings TEXT",
-            // 17: where the sha256 was read: while the dump settled in the drop folder ('settling': provisional, the bytes
-            // sent are checked against it), or in custody ('custody', or null for dumps admitted before)
+            // 17: where the sha256 was read: while the dump settled in the drop folder, or before a retry brought it back
+            // ('provisional': the bytes sent are checked against it), or in custody ('custody', or null for dumps before)
             "ALTER TABLE dumps ADD COLUMN sha256_from VARCHAR(16)");
 
     /** The schema version a store has once opened. */

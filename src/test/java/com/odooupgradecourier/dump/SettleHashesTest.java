@@ -118,11 +118,26 @@ class SettleHashesTest {
                 .isInstanceOf(com.odooupgradecourier.support.FileChangedException.class);
     }
 
+    @Test
+    void aHashIsNeverGivenToAFileThatWasNotExactlyTheFileHashedWhenItWasTaken() throws Exception {
+        // hashed while it settled, then rewritten with the same size and its modification time set back before it was
+        // taken (or a file gone since whose inode another got, with the same times): the kept hash is dropped, not given
+        Path dump = tmp.resolve("a.dump");
+        Files.write(dump, "PGDMP first content".getBytes());
+        SettleHashes lock = new SettleHashes(1000, 100, 30_000);
+        assertThat(acquire(lock, dump)).isTrue();
+        FileTime written = Files.getLastModifiedTime(dump);
+        Files.write(dump, "PGDMP other content".getBytes(), StandardOpenOption.TRUNCATE_EXISTING);
+        Files.setLastModifiedTime(dump, written);
+        assertThat(acquire(lock, dump)).isTrue();
+        assertThat(lock.sha256Of(dump)).isEqualTo(new SettleHashes.Sha256(SettleHashes.sha256(dump), false));
+    }
+
     private static org.apache.camel.Exchange admitted(Path dump, String sha256) {
         org.apache.camel.Exchange exchange = new DefaultExchange(new DefaultCamelContext());
         exchange.setProperty("dumpPath", dump.toString());
         exchange.setProperty("dumpSha256", sha256);
-        exchange.setProperty("sha256From", "settling");
+        exchange.setProperty("sha256From", "provisional");
         return exchange;
     }
 
