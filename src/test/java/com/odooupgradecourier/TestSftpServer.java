@@ -84,11 +84,6 @@ public final class TestSftpServer implements AutoCloseable {
         return hostKeys;
     }
 
-    /** New sessions offer only the key exchange {@code name}, as a server that has nothing else would. */
-    public void onlyKeyExchange(String name) {
-        server.setKeyExchangeFactories(server.getKeyExchangeFactories().stream().filter(f -> f.getName().equals(name)).toList());
-    }
-
     private volatile long refuseWritesFrom = -1;
 
     /** From now on a write at or past byte {@code offset} of a file is refused (permission denied, as a full quota); negative ends it. */

@@ -50,10 +50,6 @@ public class SftpTransfers {
     public SftpTransfers(Path dataDir, String configuredKnownHosts, String transfer, String threshold, String channels, UploadPieces pieces,
                          Progress progress, boolean sftpUsed) {
         boolean warnTrustOnFirstUse = sftpUsed;
-        if (sftpUsed) {
-            // the first connection's key exchange need not wait for its post-quantum key pair either
-            PreparedSntrup761.prepare();
-        }
         this.channels = channels.trim().matches("[0-9]{1,2}") ? Integer.parseInt(channels.trim()) : 0;
         if (this.channels < 1 || this.channels > 16) {
             throw new IllegalArgumentException("upgrade.sftp.channels must be a whole number between 1 and 16, not '" + channels + "'");
