@@ -116,6 +116,16 @@ public final class CourierHarness implements AutoCloseable {
         return new TestStore(dataSource());
     }
 
+    /**
+     * Waits until this instance leads (its drop folder watched): a file dropped from then on is looked at within a poll,
+     * so it settles (and is hashed meanwhile) for the whole settle time.
+     */
+    public CourierHarness awaitLeading() {
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> bean("cluster", com.odooupgradecourier.service.Cluster.class).leading());
+        return this;
+    }
+
     /** A bean of the running service, by its name in the registry. */
     public <T> T bean(String name, Class<T> type) {
         return courier.context().getRegistry().lookupByNameAndType(name, type);

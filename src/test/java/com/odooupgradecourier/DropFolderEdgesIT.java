@@ -20,10 +20,12 @@ class DropFolderEdgesIT extends CourierTestSupport {
     @Test
     void aDumpCopiedInIsReadForItsHashOnceWhileItSettlesAndItsBytesSentAreCheckedAgainstThatHash() throws Exception {
         // a settle time the first look cannot miss: the dump is still settling when the drop folder first sees it
-        courier = new CourierHarness(tmp).with("courier.settle-time", "3000").start();
+        courier = new CourierHarness(tmp).with("courier.settle-time", "3000").start().awaitLeading();
         com.odooupgradecourier.dump.SettleHashes hashes = courier.bean("settleHashes", com.odooupgradecourier.dump.SettleHashes.class);
         Path dump = TestDumps.customFormat(tmp.resolve("staging/copied.dump"), 1 << 20);
         String sha256 = com.odooupgradecourier.dump.DumpInspector.sha256(dump);
+        // just copied: it settles (and is hashed meanwhile) for courier.settle-time from now, however slow the machine
+        Files.setLastModifiedTime(dump, java.nio.file.attribute.FileTime.from(java.time.Instant.now()));
         courier.dropFile(dump);
         await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_copied.dump.zip")));
         // the renames into the staging area and into custody change the file's change time: the hash made while it settled
@@ -38,7 +40,7 @@ class DropFolderEdgesIT extends CourierTestSupport {
         // b.dump, a copy of a.dump (in flight), hashed while it settles; its user writes through the file still open right
         // after the service's rename and sets its modification time back. Its provisional hash names a.dump: it is checked
         // against the file before b.dump is refused as a copy (it was refused as one, its user told there was nothing to do)
-        courier = new CourierHarness(tmp).with("courier.settle-time", "3000").start();
+        courier = new CourierHarness(tmp).with("courier.settle-time", "3000").start().awaitLeading();
         courier.simulator.holdAt("create");
         int size = 3 << 20;
         Path a = TestDumps.customFormat(tmp.resolve("staging/a.dump"), size);

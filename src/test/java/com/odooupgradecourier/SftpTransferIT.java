@@ -102,9 +102,11 @@ class SftpTransferIT extends CourierTestSupport {
 
     @Test
     void aProvisionalHashTheFileMatchesIsKeptAsCheckedAndTheDumpGoesOverSftp() throws Exception {
-        courier = new CourierHarness(tmp).with("upgrade.transfer", "sftp").with("courier.settle-time", "3000").start();
+        courier = new CourierHarness(tmp).with("upgrade.transfer", "sftp").with("courier.settle-time", "3000").start().awaitLeading();
         Path dump = TestDumps.customFormat(tmp.resolve("staging/settled.dump"), SIZE);
         byte[] original = Files.readAllBytes(dump);
+        // just copied: it settles (and is hashed meanwhile) for courier.settle-time from now, however slow the machine
+        Files.setLastModifiedTime(dump, java.nio.file.attribute.FileTime.from(java.time.Instant.now()));
         courier.dropFile(dump);
         await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(courier.out.resolve("upgraded_settled.dump.zip")));
         assertThat(HttpsFlowIT.unzip(courier.out.resolve("upgraded_settled.dump.zip")).get("dump.sql")).isEqualTo(original);

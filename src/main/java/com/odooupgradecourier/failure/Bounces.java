@@ -85,11 +85,7 @@ public class Bounces {
         if (moved == null) {
             return;
         }
-        Exchange ex = new DefaultExchange(camel);
-        rows.load(ex, row);
-        ex.setProperty("step", row.get("failed_step"));
-        ex.setProperty("failure", new Exception(String.valueOf(row.get("last_error"))));
-        ex.setProperty("whatToDo", row.get("what_to_do"));
+        Exchange ex = failedAs(row);
         ex.setProperty("failedDir", failedDir.toString());
         ex.setProperty("dumpPath", moved.toString());
         try {
@@ -105,12 +101,18 @@ public class Bounces {
         return path != null && java.nio.file.Files.exists(Path.of(path), java.nio.file.LinkOption.NOFOLLOW_LINKS);
     }
 
-    private void finish(Map<String, Object> row) {
+    /** A failed dump's row as the exchange its bounce had: what failed, at which step, what to do. */
+    private Exchange failedAs(Map<String, Object> row) {
         Exchange ex = new DefaultExchange(camel);
         rows.load(ex, row);
         ex.setProperty("step", row.get("failed_step"));
         ex.setProperty("failure", new Exception(String.valueOf(row.get("last_error"))));
         ex.setProperty("whatToDo", row.get("what_to_do"));
+        return ex;
+    }
+
+    private void finish(Map<String, Object> row) {
+        Exchange ex = failedAs(row);
         String id = (String) row.get("id");
         try {
             bounce(ex);
