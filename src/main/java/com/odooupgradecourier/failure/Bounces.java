@@ -72,11 +72,14 @@ public class Bounces {
             unfinished = Rows.query(c, "select * from dumps where step = 'failed' and (path like ? or path like ?) "
                     + "and (lease_owner is null or lease_until < ?)", 500, custody.dumpsDir() + "/%", staging + "/%", System.currentTimeMillis());
         }
-        unfinished.stream().filter(row -> held((String) row.get("path"))).limit(20).forEach(this::finish);
+        // each row's file looked at once: still where its row says, or not
+        Map<Boolean, List<Map<String, Object>>> byHeld = unfinished.stream()
+                .collect(java.util.stream.Collectors.partitioningBy(row -> held((String) row.get("path"))));
+        byHeld.get(true).stream().limit(20).forEach(this::finish);
         // a dump no longer where its row says: moved into the failed folder by a bounce a stop cut short before its record
         // (then the record is written beside it), or gone (a store older than what became of the dump: its record was
         // written when it failed, and is not written again at every look)
-        unfinished.stream().filter(row -> !held((String) row.get("path"))).forEach(this::finishRecord);
+        byHeld.get(false).forEach(this::finishRecord);
     }
 
     private void finishRecord(Map<String, Object> row) {
