@@ -348,6 +348,38 @@ class QueueIT extends CourierTestSupport {
     }
 
     @Test
+    void aDumpTakenUpAtAnotherDumpsStepEndCarriesNothingOfThatDump() throws Exception {
+        // a step's end looks at the store with its own exchange: the dumps it takes up must start from their rows only.
+        // A clean-clone CI run of the soak test failed an SFTP dump "the bytes sent hash to ..." with the hash of another
+        // dump's HTTPS upload, carried into it by such a look. Here B (SFTP) is parked, due again while A (HTTPS, uploaded)
+        // waits for its 'process' answer, and is taken up by A's step end (the periodic look is 10 minutes away).
+        // No retries within a step, parked for 2 s: B is taken up only by a look at the store
+        courier = new CourierHarness(tmp).with("upgrade.retry.attempts", "0").with("upgrade.retry.delay", "2000")
+                .with("upgrade.retry.max-delay", "2000").with("upgrade.sftp-threshold", "1MB")
+                .with("courier.queue-interval", "600000").start();
+        courier.simulator.inject("request_sftp_access", 100_000, 503, "text/html", HTML_503);
+        courier.dropFile(TestDumps.customFormat(tmp.resolve("staging/b.dump"), SIZE));
+        awaitWaiting("b.dump");
+
+        courier.simulator.holdAt("process");
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/a.sql"), 50));
+        await().atMost(Duration.ofSeconds(30)).until(() -> courier.simulator.heldAt("process") == 1);
+        assertThat(courier.simulator.calls("upload")).as("A's HTTPS upload").isEqualTo(1);
+        // B is not being tried (A's steps' ends may have taken it up meanwhile, into the 503s), then is due again
+        await().atMost(Duration.ofSeconds(30)).until(() -> courier.store().queryForObject(
+                "select count(*) from dumps where file_name = 'b.dump' and lease_until is null", Integer.class) == 1);
+        courier.simulator.clearInjected("request_sftp_access");
+        await().atMost(Duration.ofSeconds(30)).until(() -> courier.store().queryForObject(
+                "select count(*) from dumps where file_name = 'b.dump' and lease_until is null and next_attempt_at <= ?",
+                Integer.class, System.currentTimeMillis()) == 1);
+        courier.simulator.release("process");
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> request("b.dump").get("step").asText(), s -> s.equals("processing") || s.equals("failed"));
+        assertThat(request("b.dump").path("last_error").asText(null)).isNull();
+        assertThat(courier.simulator.sftpServer().bytesWritten()).isEqualTo(SIZE + 5L);
+    }
+
+    @Test
     void withAPostgresqlStoreAYearLongTimeoutWorks() throws Exception {
         String url = TestPostgres.freshUrl();
         courier = new CourierHarness(tmp).with("courier.store.url", url).with("courier.store.user", TestPostgres.user())
