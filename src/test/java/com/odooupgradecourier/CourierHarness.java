@@ -126,6 +126,11 @@ public final class CourierHarness implements AutoCloseable {
         return this;
     }
 
+    /** The running service's Camel context (e.g. for a NotifyBuilder). */
+    public org.apache.camel.CamelContext context() {
+        return courier.context();
+    }
+
     /** A bean of the running service, by its name in the registry. */
     public <T> T bean(String name, Class<T> type) {
         return courier.context().getRegistry().lookupByNameAndType(name, type);

@@ -357,6 +357,11 @@ class QueueIT extends CourierTestSupport {
         courier = new CourierHarness(tmp).with("upgrade.retry.attempts", "0").with("upgrade.retry.delay", "2000")
                 .with("upgrade.retry.max-delay", "2000").with("upgrade.sftp-threshold", "1MB")
                 .with("courier.queue-interval", "600000").start();
+        // the first periodic look (once this instance leads) takes what falls due within 5 minutes: over before B is dropped
+        org.apache.camel.builder.NotifyBuilder firstLook = new org.apache.camel.builder.NotifyBuilder(courier.context())
+                .fromRoute("queue").whenDone(1).create();
+        courier.awaitLeading();
+        assertThat(firstLook.matches(30, java.util.concurrent.TimeUnit.SECONDS)).as("the first periodic look").isTrue();
         courier.simulator.inject("request_sftp_access", 100_000, 503, "text/html", HTML_503);
         courier.dropFile(TestDumps.customFormat(tmp.resolve("staging/b.dump"), SIZE));
         awaitWaiting("b.dump");
