@@ -93,6 +93,17 @@ class ParallelSftpIT {
     }
 
     @Test
+    void aWriteIsAsLongAsTheServerSaysItTakes() throws Exception {
+        // MINA's server, as OpenSSH's, answers limits@openssh.com (writes of 256 KiB): a write fills several SSH packets,
+        // not one (32 KiB): an eighth of the requests, acknowledgements and wake-ups per byte
+        try (ParallelSftp sftp = connect()) {
+            sftp.upload(local, "dump", true, pieces(Files.size(local), 1 << 20), 1, n -> { }, (s, e) -> { });
+        }
+        assertThat(Files.mismatch(local, server.root.resolve("dump"))).isEqualTo(-1);
+        assertThat(server.longestWrite()).as("bytes in the longest write").isGreaterThan(200 * 1024).isLessThanOrEqualTo(256 * 1024);
+    }
+
+    @Test
     void channelsAreAddedWhileEachFillsItsWindow() throws Exception {
         // a 300 ms round trip: 4 channels move about 27 MiB/s, far below what this machine can, so each fills its window
         Path big = dir.resolve("big");

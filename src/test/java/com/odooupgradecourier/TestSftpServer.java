@@ -85,6 +85,12 @@ public final class TestSftpServer implements AutoCloseable {
     }
 
     private volatile long refuseWritesFrom = -1;
+    private final java.util.concurrent.atomic.AtomicInteger longestWrite = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** The most bytes one SFTP write carried since start. */
+    public int longestWrite() {
+        return longestWrite.get();
+    }
 
     /** From now on a write at or past byte {@code offset} of a file is refused (permission denied, as a full quota); negative ends it. */
     public void refuseWritesFrom(long offset) {
@@ -104,6 +110,7 @@ public final class TestSftpServer implements AutoCloseable {
                     if (from >= 0 && channel.position() + src.remaining() > from) {
                         throw new AccessDeniedException(file.getFileName().toString(), null, "test: writing is no longer allowed");
                     }
+                    longestWrite.accumulateAndGet(src.remaining(), Math::max);
                     return channel.write(src);
                 }
 

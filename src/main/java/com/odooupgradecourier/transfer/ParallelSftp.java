@@ -59,6 +59,8 @@ public final class ParallelSftp implements AutoCloseable {
     private final SshClient client;
     private final ClientSession session;
     private final String where;
+    /** How long a request may be, as the server said on the first channel of the transfer under way (before its pieces move). */
+    private volatile SftpLimits limits = SftpLimits.UNKNOWN;
 
     private ParallelSftp(SshClient client, ClientSession session, String where) {
         this.client = client;
@@ -141,7 +143,7 @@ public final class ParallelSftp implements AutoCloseable {
             // opened without truncating or appending: each channel writes its pieces at their offsets
             try (CloseableHandle h = sftp.open(remote, EnumSet.of(OpenMode.Write, OpenMode.Create));
                  FileChannel in = FileChannel.open(local, StandardOpenOption.READ);
-                 WritePipeline out = new WritePipeline((AbstractSftpClient) sftp, h, done, Thread.currentThread().getName())) {
+                 WritePipeline out = new WritePipeline((AbstractSftpClient) sftp, h, limits, done, Thread.currentThread().getName())) {
                 while (true) {
                     long[] p = lane.own();
                     if (p == null) {
@@ -181,7 +183,7 @@ public final class ParallelSftp implements AutoCloseable {
                  FileChannel out = FileChannel.open(local, StandardOpenOption.WRITE, StandardOpenOption.CREATE)) {
                 byte[] buf = new byte[8 * REQUEST];
                 for (long[] first = lane.get(); first != null; first = lane.get()) {
-                    try (Reads in = new Reads((AbstractSftpClient) sftp, first, fileEnd, remote, h, lane)) {
+                    try (Reads in = new Reads((AbstractSftpClient) sftp, limits, first, fileEnd, remote, h, lane)) {
                         for (long[] p = first; p != null; p = in.nextPiece()) {
                             long at = p[0];
                             while (at < p[1]) {
@@ -216,10 +218,11 @@ public final class ParallelSftp implements AutoCloseable {
         private final long ahead;
         private long end;
 
-        Reads(AbstractSftpClient client, long[] first, long fileEnd, String path, CloseableHandle handle, Lane lane) {
-            // a read asks for what fits the answer into one SSH packet (a server splits a 32 KiB answer into two)
-            super(client, (int) Math.min(REQUEST, client.getChannel().getLocalWindow().getPacketSize()) - DATA_HEADER, first[0], fileEnd,
-                    path, handle, false);
+        Reads(AbstractSftpClient client, SftpLimits limits, long[] first, long fileEnd, String path, CloseableHandle handle, Lane lane) {
+            // a read asks for what fits the answer into whole SSH packets (a server splits a 32 KiB answer into two): one,
+            // or several when the server says it answers reads that long
+            super(client, limits.readLength(Math.min(REQUEST, client.getChannel().getLocalWindow().getPacketSize()), DATA_HEADER),
+                    first[0], fileEnd, path, handle, false);
             this.lane = lane;
             this.end = first[1];
             // a window ahead (what one channel can move per round trip): a break costs at most that per channel, read again
@@ -326,6 +329,7 @@ public final class ParallelSftp implements AutoCloseable {
                 }
             }
             try {
+                limits = SftpLimits.of(first);
                 before.run(first);
             } catch (Exception e) {
                 failure.compareAndSet(null, e);

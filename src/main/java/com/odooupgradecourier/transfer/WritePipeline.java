@@ -27,8 +27,9 @@ import org.apache.sshd.sftp.common.SftpException;
  * writing thread waits (for window space from a server that stopped taking data, say): a transfer that breaks then,
  * or an instance killed then, leaves every acknowledged piece recorded, and only what was in flight is sent again.
  *
- * <p>Each request fills one SSH packet and is sent as it is built (a 32 KiB write with its header did not fit the
- * 32 KiB packets OpenSSH's sshd grants, so it was copied and sent as two). The first failure (a write refused, no
+ * <p>Each request fills whole SSH packets and is sent as it is built (a 32 KiB write with its header did not fit the
+ * 32 KiB packets OpenSSH's sshd grants, so it was copied and sent as two): one packet, or several when the server says
+ * it takes writes that long ({@link SftpLimits}). The first failure (a write refused, no
  * acknowledgement within the session's idle timeout, the channel lost) ends the pipeline and is thrown to the writer.
  */
 final class WritePipeline implements AutoCloseable {
@@ -55,7 +56,7 @@ final class WritePipeline implements AutoCloseable {
     private long sentCount;
     private long acknowledgedCount;
 
-    WritePipeline(AbstractSftpClient client, CloseableHandle handle, ParallelSftp.PieceDone done, String name) {
+    WritePipeline(AbstractSftpClient client, CloseableHandle handle, SftpLimits limits, ParallelSftp.PieceDone done, String name) {
         this.client = client;
         this.handle = handle.getIdentifier();
         this.done = done;
@@ -64,7 +65,7 @@ final class WritePipeline implements AutoCloseable {
         // channel data: message type, recipient channel, data length (9), all within the packet size the server grants
         int packet = (int) client.getChannel().getRemoteWindow().getPacketSize();
         this.dataStart = SshConstants.SSH_PACKET_HEADER_LEN + 9 + preamble;
-        this.dataEnd = packet + 9;
+        this.dataEnd = limits.writePackets(packet, preamble) * packet + 9;
         Duration wait = CoreModuleProperties.IDLE_TIMEOUT.getRequired(client.getClientSession());
         this.reader = new Thread(() -> acknowledgements(wait), name + "-acks");
         reader.setDaemon(true);
