@@ -180,7 +180,8 @@ public final class ParallelSftp implements AutoCloseable {
         long fileEnd = pieces.stream().mapToLong(p -> p[1]).max().orElse(0);
         run(pieces, channels, moved, (sftp, lane, counted) -> {
             try (CloseableHandle h = sftp.open(remote, EnumSet.of(OpenMode.Read));
-                 FileChannel out = FileChannel.open(local, StandardOpenOption.WRITE, StandardOpenOption.CREATE)) {
+                 FileChannel out = FileChannel.open(local, StandardOpenOption.WRITE, StandardOpenOption.CREATE);
+                 SyncedPieces synced = new SyncedPieces(out, done, Thread.currentThread().getName())) {
                 byte[] buf = new byte[8 * REQUEST];
                 for (long[] first = lane.get(); first != null; first = lane.get()) {
                     try (Reads in = new Reads((AbstractSftpClient) sftp, limits, first, fileEnd, remote, h, lane)) {
@@ -198,11 +199,12 @@ public final class ParallelSftp implements AutoCloseable {
                                 at += n;
                                 counted.accept(n);
                             }
-                            out.force(false);
-                            done.done(p[0], p[1]);
+                            // on disk, then told, behind the reads
+                            synced.written(p);
                         }
                     }
                 }
+                synced.finish();
             }
         }, sftp -> { }, sftp -> { });
     }
