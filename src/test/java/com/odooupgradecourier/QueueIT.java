@@ -385,6 +385,24 @@ class QueueIT extends CourierTestSupport {
     }
 
     @Test
+    void retriesSpentByOneStepAreNotTakenFromTheNext() throws Exception {
+        // found by an adversarial review: Camel counts a step's retries in a header, which the look at the store at the
+        // step's end copied into the next step (and into other dumps): create retried twice of 2 left upload none, and
+        // its one fault parked the dump. upgrade.retry.attempts is per step
+        courier = quickRetries(new CourierHarness(tmp)).start();
+        courier.simulator.inject("create", 2, 503, "text/html", HTML_503);
+        courier.simulator.inject("upload", 1, 503, "text/html", HTML_503);
+        courier.dropFile(TestDumps.plainSql(tmp.resolve("staging/bumpy.sql"), 20));
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(courier.out.resolve("upgraded_bumpy.sql.zip")));
+        assertThat(courier.simulator.calls("create")).isEqualTo(3);
+        assertThat(courier.simulator.calls("upload")).isEqualTo(2);
+        assertThat(courier.store().queryForObject("select count(*) from dump_events e join dumps d on d.id = e.dump_id "
+                + "where d.file_name = 'bumpy.sql' and e.transition = 'parked'", Integer.class))
+                .as("upload's one fault retried in its step, not parked").isZero();
+    }
+
+    @Test
     void withAPostgresqlStoreAYearLongTimeoutWorks() throws Exception {
         String url = TestPostgres.freshUrl();
         courier = new CourierHarness(tmp).with("courier.store.url", url).with("courier.store.user", TestPostgres.user())
