@@ -40,31 +40,45 @@ record SftpLimits(long maxMessage, long maxRead, long maxWrite) {
     }
 
     /**
-     * How many packets of {@code packet} bytes (the channel data the server takes per SSH packet) one write message may
-     * fill: the message is {@code packets * packet - 5} bytes, {@code preamble} of them before the data. At least one.
+     * How many bytes of data one write may carry, its message filling whole packets of {@code packet} bytes (the
+     * channel data the server takes per SSH packet): a message of {@code k * packet - 5} bytes, {@code preamble} of them
+     * before the data, for the most {@code k} the server's word allows (up to {@link #MOST_PACKETS}). Without word, one
+     * packet's worth; with word that not even one packet's worth fits, what the server says it takes.
      */
-    int writePackets(long packet, int preamble) {
-        int k = 1;
-        while (k < MOST_PACKETS && fits(k + 1, packet, preamble, maxWrite)) {
+    int writeLength(long packet, int preamble) {
+        int k = 0;
+        while (k < MOST_PACKETS && fits(k + 1, packet, -5, preamble, maxWrite)) {
             k++;
         }
-        return k;
+        long onePacket = packet - 5 - preamble;
+        return (int) (k > 0 ? k * packet - 5 - preamble : said() ? Math.min(onePacket, Math.min(maxWrite, maxMessage - preamble)) : onePacket);
     }
 
     /**
-     * How many bytes one read may ask for: an answer that fills one packet of {@code packet} bytes ({@code header} of them
-     * before the data), or up to {@link #MOST_PACKETS} when the server says it answers reads that long.
+     * How many bytes one read may ask for: an answer ({@code header} bytes before the data) that fills whole packets of
+     * {@code packet} bytes, up to {@link #MOST_PACKETS} as the server's word allows. Without word, one packet's worth;
+     * with word that not even one packet's worth fits, what the server says it answers.
      */
     int readLength(long packet, int header) {
-        int k = 1;
-        while (k < MOST_PACKETS && fits(k + 1, packet, header, maxRead)) {
+        int k = 0;
+        while (k < MOST_PACKETS && fits(k + 1, packet, 0, header, maxRead)) {
             k++;
         }
-        return (int) (k * packet - header);
+        long onePacket = packet - header;
+        return (int) (k > 0 ? k * packet - header : said() ? Math.min(onePacket, Math.min(maxRead, maxMessage - header)) : onePacket);
     }
 
-    private boolean fits(int packets, long packet, int header, long maxData) {
-        long message = packets * packet - 5;
-        return maxMessage > 0 && maxData > 0 && message <= maxMessage && message - header <= maxData;
+    /** The server gave every length this needs (a server that says 0 for one of them has said nothing usable). */
+    private boolean said() {
+        return maxMessage > 0 && maxRead > 0 && maxWrite > 0;
+    }
+
+    /**
+     * A message of {@code packets * packet + slack} bytes (its length field counted too: on the safe side), {@code header}
+     * of them before the data, is within the server's word.
+     */
+    private boolean fits(int packets, long packet, int slack, int header, long maxData) {
+        long message = packets * packet + slack;
+        return said() && message <= maxMessage && message - header <= maxData;
     }
 }

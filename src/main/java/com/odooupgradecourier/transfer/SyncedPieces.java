@@ -1,5 +1,6 @@
 package com.odooupgradecourier.transfer;
 
+import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -19,10 +20,14 @@ final class SyncedPieces implements AutoCloseable {
     private final ParallelSftp.PieceDone done;
     private final ExecutorService syncer;
     private final Deque<Future<?>> pending = new ArrayDeque<>();
+    private final String name;
+    /** A sync (or a record) failed: no piece is told after it. Only the syncer's thread reads and writes it. */
+    private boolean failed;
 
     SyncedPieces(FileChannel file, ParallelSftp.PieceDone done, String name) {
         this.file = file;
         this.done = done;
+        this.name = name;
         this.syncer = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, name + "-sync");
             t.setDaemon(true);
@@ -36,8 +41,18 @@ final class SyncedPieces implements AutoCloseable {
             outcome(pending.pollFirst());
         }
         pending.add(syncer.submit(() -> {
-            file.force(false);
-            done.done(p[0], p[1]);
+            if (failed) {
+                // the sync that failed may have dropped this piece's bytes, and the next sync would not say so (Linux
+                // reports a write-back error once per open file): nothing more is told, it is read again next time
+                throw new IOException("not recorded: an earlier sync of " + name + " failed");
+            }
+            try {
+                file.force(false);
+                done.done(p[0], p[1]);
+            } catch (Exception e) {
+                failed = true;
+                throw e;
+            }
             return null;
         }));
     }
@@ -58,8 +73,8 @@ final class SyncedPieces implements AutoCloseable {
     }
 
     /**
-     * After a failure too, the pieces written are synced and told (a broken transfer resumes without them); a stop
-     * (interrupt) gives them up: they are read again at the next attempt.
+     * After a broken transfer too, the pieces written are synced and told (so it resumes without them), within a minute;
+     * after a failed sync none is. What is not told is read again at the next attempt.
      */
     @Override
     public void close() {

@@ -65,7 +65,7 @@ final class WritePipeline implements AutoCloseable {
         // channel data: message type, recipient channel, data length (9), all within the packet size the server grants
         int packet = (int) client.getChannel().getRemoteWindow().getPacketSize();
         this.dataStart = SshConstants.SSH_PACKET_HEADER_LEN + 9 + preamble;
-        this.dataEnd = limits.writePackets(packet, preamble) * packet + 9;
+        this.dataEnd = dataStart + limits.writeLength(packet, preamble);
         Duration wait = CoreModuleProperties.IDLE_TIMEOUT.getRequired(client.getClientSession());
         this.reader = new Thread(() -> acknowledgements(wait), name + "-acks");
         reader.setDaemon(true);
