@@ -40,32 +40,31 @@ record SftpLimits(long maxMessage, long maxRead, long maxWrite) {
     }
 
     /**
-     * How many bytes of data one write may carry, its message filling whole packets of {@code packet} bytes (the
-     * channel data the server takes per SSH packet): a message of {@code k * packet - 5} bytes, {@code preamble} of them
-     * before the data, for the most {@code k} the server's word allows (up to {@link #MOST_PACKETS}). Without word, one
-     * packet's worth; with word that not even one packet's worth fits, what the server says it takes.
+     * How many bytes of data one write may carry: its message ({@code preamble} bytes before the data) fills whole
+     * packets of {@code packet} bytes (the channel data the server takes per SSH packet) but 5 bytes, as
+     * {@link #length} says.
      */
     int writeLength(long packet, int preamble) {
-        int k = 0;
-        while (k < MOST_PACKETS && fits(k + 1, packet, -5, preamble, maxWrite)) {
-            k++;
-        }
-        long onePacket = packet - 5 - preamble;
-        return (int) (k > 0 ? k * packet - 5 - preamble : said() ? Math.min(onePacket, Math.min(maxWrite, maxMessage - preamble)) : onePacket);
+        return length(packet, -5, preamble, maxWrite);
+    }
+
+    /** How many bytes one read may ask for: its answer ({@code header} bytes before the data) fills whole packets, as {@link #length} says. */
+    int readLength(long packet, int header) {
+        return length(packet, 0, header, maxRead);
     }
 
     /**
-     * How many bytes one read may ask for: an answer ({@code header} bytes before the data) that fills whole packets of
-     * {@code packet} bytes, up to {@link #MOST_PACKETS} as the server's word allows. Without word, one packet's worth;
-     * with word that not even one packet's worth fits, what the server says it answers.
+     * The data of a message of {@code k * packet + slack} bytes, {@code header} of them before the data, for the most
+     * {@code k} (up to {@link #MOST_PACKETS}) the server's word allows ({@code maxData} for the data). Without word, one
+     * packet's worth; with word that not even one packet's worth fits, what the server says it takes.
      */
-    int readLength(long packet, int header) {
+    private int length(long packet, int slack, int header, long maxData) {
         int k = 0;
-        while (k < MOST_PACKETS && fits(k + 1, packet, 0, header, maxRead)) {
+        while (k < MOST_PACKETS && fits(k + 1, packet, slack, header, maxData)) {
             k++;
         }
-        long onePacket = packet - header;
-        return (int) (k > 0 ? k * packet - header : said() ? Math.min(onePacket, Math.min(maxRead, maxMessage - header)) : onePacket);
+        long onePacket = packet + slack - header;
+        return (int) (k > 0 ? k * packet + slack - header : said() ? Math.min(onePacket, Math.min(maxData, maxMessage - header)) : onePacket);
     }
 
     /** The server gave every length this needs (a server that says 0 for one of them has said nothing usable). */
